@@ -1,0 +1,104 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using RestSharp;
+using TaskResults.Service.Options;
+
+namespace TaskResults.Service.Api;
+
+/// <summary>Asks the API how a job is doing.</summary>
+public interface ITaskResultApi
+{
+    /// <summary>One call; every answer, including transport failures, comes back as a <see cref="CheckOutcome"/>.</summary>
+    Task<CheckOutcome> CheckAsync(string jobId, string taskType, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The AILabTools client: one transport and one reading of the public fields for every endpoint;
+/// the endpoint that handles the task type reads the business fields.
+/// </summary>
+public sealed class AILabToolsClient(HttpClient httpClient, IOptions<AILabToolsOptions> options, IEnumerable<ITaskResultEndpoint> endpoints)
+    : ITaskResultApi
+{
+    private const string ApiKeyHeader = "ailabapi-api-key";
+
+    private readonly AILabToolsOptions _options = options.Value;
+    private readonly RestClient _rest = new(httpClient, new RestClientOptions(options.Value.BaseUrl) { ThrowOnAnyError = false });
+    private readonly ITaskResultEndpoint[] _endpoints = endpoints.ToArray();
+
+    public async Task<CheckOutcome> CheckAsync(string jobId, string taskType, CancellationToken cancellationToken)
+    {
+        var endpoint = _endpoints.FirstOrDefault(e => e.Handles(taskType))
+            ?? throw new ArgumentException($"No endpoint handles task type '{taskType}'.", nameof(taskType));
+
+        var request = endpoint.CreateRequest(jobId, taskType).AddHeader(ApiKeyHeader, _options.ApiKey);
+        request.Timeout = _options.Timeout;
+
+        var response = await _rest.ExecuteAsync(request, cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
+        return Read(response, endpoint);
+    }
+
+    private CheckOutcome Read(RestResponse response, ITaskResultEndpoint endpoint)
+    {
+        var httpStatus = (int)response.StatusCode;
+        if (httpStatus == 0)
+        {
+            // No answer at all: refused, reset, timed out. The exception's text names host and port, never the key.
+            var what = response.ResponseStatus == ResponseStatus.TimedOut ? "timed out" : response.ErrorException?.Message ?? response.ResponseStatus.ToString();
+            return new CheckOutcome.TransientError(new ApiError(null, $"No answer from the API: {what}"), null) { Call = ApiCallInfo.None };
+        }
+
+        var retryAfter = RetryAfter(response);
+        var rawBytes = response.RawBytes?.Length ?? 0;
+        if (rawBytes > _options.MaxResponseBytes)
+        {
+            return Transient(null, $"HTTP {httpStatus}: the answer is {rawBytes} bytes, more than the {_options.MaxResponseBytes} allowed.", new ApiCallInfo(httpStatus, null, null), retryAfter);
+        }
+
+        if (ParseObject(response.Content) is not { } root)
+        {
+            return Transient(null, $"HTTP {httpStatus}: the answer is not a JSON object.", new ApiCallInfo(httpStatus, null, null), retryAfter);
+        }
+
+        using (root)
+        {
+            var fields = PublicFields.Read(root.RootElement);
+            var call = new ApiCallInfo(httpStatus, fields.RequestId, fields.LogId);
+            if (fields.IsSuccess(httpStatus)) return endpoint.ReadResult(root.RootElement, call);
+
+            var status = fields.StatusForClassification(httpStatus);
+            var message = fields.Message ?? $"HTTP {httpStatus}";
+            return ErrorClassifier.IsTransient(fields.Code, status)
+                ? Transient(fields.Code, message, call, retryAfter)
+                : new CheckOutcome.PermanentError(new ApiError(fields.Code, message), ErrorClassifier.ClassOf(fields.Code, status)) { Call = call };
+        }
+    }
+
+    private static CheckOutcome.TransientError Transient(string? code, string message, ApiCallInfo call, TimeSpan? retryAfter) =>
+        new(new ApiError(code, message), retryAfter) { Call = call };
+
+    private static JsonDocument? ParseObject(string? content)
+    {
+        if (string.IsNullOrWhiteSpace(content)) return null;
+        try
+        {
+            var document = JsonDocument.Parse(content);
+            if (document.RootElement.ValueKind == JsonValueKind.Object) return document;
+            document.Dispose();
+            return null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static TimeSpan? RetryAfter(RestResponse response)
+    {
+        var value = response.Headers?.FirstOrDefault(h => string.Equals(h.Name, "Retry-After", StringComparison.OrdinalIgnoreCase))?.Value;
+        if (string.IsNullOrWhiteSpace(value)) return null;
+        if (int.TryParse(value, out var seconds) && seconds >= 0) return TimeSpan.FromSeconds(seconds);
+        if (DateTimeOffset.TryParse(value, out var at)) return at - DateTimeOffset.UtcNow is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+        return null;
+    }
+}

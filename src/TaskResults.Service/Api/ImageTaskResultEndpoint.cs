@@ -1,0 +1,34 @@
+using System.Text.Json;
+using RestSharp;
+using TaskResults.Contracts;
+
+namespace TaskResults.Service.Api;
+
+/// <summary>The seed endpoint, <c>GET /api/image/asyn-task-results?job_id=&amp;type=</c>, whose <c>data.status</c> is a string.</summary>
+public sealed class ImageTaskResultEndpoint : ITaskResultEndpoint
+{
+    public bool Handles(string taskType) => taskType is TaskTypes.HdColourMigration or TaskTypes.GenerateCartoonizedImage;
+
+    public RestRequest CreateRequest(string jobId, string taskType) =>
+        new RestRequest("api/image/asyn-task-results")
+            .AddQueryParameter("job_id", jobId)
+            .AddQueryParameter("type", taskType);
+
+    public CheckOutcome ReadResult(JsonElement root, ApiCallInfo call)
+    {
+        if (root.Object("data") is not { } data)
+        {
+            return new CheckOutcome.TransientError(new ApiError(null, "The API reported success without a data object."), null) { Call = call };
+        }
+
+        var status = data.String("status") ?? "";
+        return status switch
+        {
+            "PROCESS_SUCCESS" => new CheckOutcome.Succeeded(ResultUrls.From(data), data.Clone()) { Call = call },
+            FailureReasons.ProcessFailed or FailureReasons.TimeoutFailed or FailureReasons.LimitRetryFailed =>
+                new CheckOutcome.JobFailed(status, status) { Call = call },
+            // QUEUING, PROCESSING, and any status the service does not know: ask again later.
+            _ => new CheckOutcome.Pending(status) { Call = call },
+        };
+    }
+}

@@ -1,0 +1,124 @@
+using MassTransit;
+using TaskResults.Contracts;
+using TaskResults.Service.Api;
+using TaskResults.Service.Scheduling;
+
+namespace TaskResults.Service.Consumers;
+
+/// <summary>
+/// One check of one job: ask the API once, then publish the answer as an event and, while the job
+/// runs, put the command back on the queue for later. No job waits in this process.
+/// </summary>
+public sealed class CheckTaskResultConsumer(
+    ITaskResultApi api,
+    IRecheckScheduler rechecks,
+    PollingSchedule schedule,
+    TimeProvider clock,
+    ILogger<CheckTaskResultConsumer> logger) : IConsumer<CheckTaskResult>
+{
+    /// <summary>The API keeps result files this long after the job succeeded.</summary>
+    public static readonly TimeSpan ResultLifetime = TimeSpan.FromHours(24);
+
+    public async Task Consume(ConsumeContext<CheckTaskResult> context)
+    {
+        var command = context.Message;
+        var now = clock.GetUtcNow();
+
+        if (CommandValidation.FindProblem(command) is { } problem)
+        {
+            logger.LogWarning("Rejected an invalid CheckTaskResult ({Problem}); the API was not called", problem);
+            await Publish(context, new TaskFailed
+            {
+                JobId = command.JobId ?? "",
+                TaskType = command.TaskType ?? "",
+                Reason = FailureReasons.InvalidCommand,
+                ErrorMessage = problem,
+            });
+            return;
+        }
+
+        var progress = CheckProgress.Begin(context, command.Deadline, now, schedule.DefaultDeadline);
+        if (now >= progress.Deadline)
+        {
+            await Publish(context, Failed(command, progress.Attempt - 1, FailureReasons.DeadlineExceeded,
+                $"Not finished by the deadline {progress.Deadline:O}.", ApiCallInfo.None));
+            return;
+        }
+
+        var outcome = await api.CheckAsync(command.JobId, command.TaskType, context.CancellationToken);
+        switch (outcome)
+        {
+            case CheckOutcome.Pending pending:
+                var next = progress.AfterAnswer();
+                var wait = schedule.AfterPending(progress.Attempt);
+                await Publish(context, new TaskPending
+                {
+                    JobId = command.JobId,
+                    TaskType = command.TaskType,
+                    Status = pending.Status,
+                    Attempt = progress.Attempt,
+                    NextCheckAt = now + wait,
+                    Deadline = progress.Deadline,
+                    RequestId = pending.Call.RequestId,
+                    LogId = pending.Call.LogId,
+                });
+                await rechecks.ScheduleRecheck(context, next, wait);
+                break;
+
+            case CheckOutcome.Succeeded succeeded:
+                await Publish(context, new TaskSucceeded
+                {
+                    JobId = command.JobId,
+                    TaskType = command.TaskType,
+                    ResultUrls = succeeded.ResultUrls,
+                    ResultsExpireAt = now + ResultLifetime,
+                    Attempts = progress.Attempt,
+                    RequestId = succeeded.Call.RequestId,
+                    LogId = succeeded.Call.LogId,
+                    Data = succeeded.Data,
+                });
+                break;
+
+            case CheckOutcome.JobFailed failed:
+                await Publish(context, Failed(command, progress.Attempt, failed.Reason,
+                    $"The API reported status {failed.Status}.", failed.Call, failed.Status));
+                break;
+
+            case CheckOutcome.TransientError transient:
+                // Not the job failing: ask again after a backoff, without an event.
+                var retry = progress.AfterTransientError();
+                var backoff = schedule.AfterTransientError(retry.TransientErrorsInRow, transient.RetryAfter);
+                logger.LogWarning("Transient API error for job {JobId} ({ErrorCode}: {ErrorMessage}); checking again in {Delay}",
+                    command.JobId, transient.Error.Code, transient.Error.Message, backoff);
+                await rechecks.ScheduleRecheck(context, retry, backoff);
+                break;
+
+            case CheckOutcome.PermanentError permanent:
+                logger.LogError("Permanent API error for job {JobId}: {ErrorClass} {ErrorCode}: {ErrorMessage}",
+                    command.JobId, permanent.Class, permanent.Error.Code, permanent.Error.Message);
+                await Publish(context, Failed(command, progress.Attempt, FailureReasons.ApiError,
+                    permanent.Error.Message, permanent.Call, permanent.Error.Code));
+                break;
+
+            default:
+                throw new InvalidOperationException($"Unhandled outcome {outcome.GetType().Name}.");
+        }
+    }
+
+    private static TaskFailed Failed(CheckTaskResult command, int attempts, string reason, string message, ApiCallInfo call, string? code = null) => new()
+    {
+        JobId = command.JobId,
+        TaskType = command.TaskType,
+        Reason = reason,
+        ErrorCode = code,
+        ErrorMessage = message,
+        HttpStatus = call.HttpStatus,
+        Attempts = attempts,
+        RequestId = call.RequestId,
+        LogId = call.LogId,
+    };
+
+    // Events keep the command's CorrelationId (ConversationId flows by itself) so a sender can match them.
+    private static Task Publish<T>(ConsumeContext<CheckTaskResult> context, T message) where T : class =>
+        context.Publish(message, publish => publish.CorrelationId = context.CorrelationId);
+}

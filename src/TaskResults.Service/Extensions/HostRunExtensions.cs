@@ -1,0 +1,29 @@
+using Microsoft.Extensions.Options;
+
+namespace TaskResults.Service.Extensions;
+
+public static class HostRunExtensions
+{
+    /// <summary>Exit code for a configuration the service cannot start with.</summary>
+    public const int ConfigurationError = 2;
+
+    /// <summary>
+    /// Validates every option first, so a bad configuration stops the service with one clear line
+    /// on stderr (and exit code 2) instead of a stack trace; then runs until stopped.
+    /// </summary>
+    public static async Task<int> RunValidatedAsync(this WebApplication app)
+    {
+        try
+        {
+            app.Services.GetService<IStartupValidator>()?.Validate();
+        }
+        catch (OptionsValidationException exception)
+        {
+            await Console.Error.WriteLineAsync($"TaskResults cannot start: {string.Join(" ", exception.Failures)}");
+            return ConfigurationError;
+        }
+
+        await app.RunAsync();
+        return 0;
+    }
+}

@@ -1,0 +1,65 @@
+using MassTransit;
+using Microsoft.Extensions.Options;
+using TaskResults.Service.Api;
+using TaskResults.Service.Consumers;
+using TaskResults.Service.Options;
+using TaskResults.Service.Scheduling;
+
+namespace TaskResults.Service.Extensions;
+
+public static class TaskResultsExtensions
+{
+    /// <summary>The whole service: options, the API client, the consumer and its bus.</summary>
+    public static IHostApplicationBuilder AddTaskResults(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddTaskResultsCore();
+
+        var bus = builder.Configuration.GetSection(MessageBusOptions.Section).Get<MessageBusOptions>() ?? new MessageBusOptions();
+        builder.Services.AddMassTransit(x =>
+        {
+            x.AddTaskResultsConsumers();
+            if (bus.Transport == BusTransport.InMemory)
+            {
+                x.AddDelayedMessageScheduler();
+                x.UsingInMemory((context, cfg) =>
+                {
+                    cfg.UseDelayedMessageScheduler();
+                    cfg.ConfigureEndpoints(context);
+                });
+            }
+            else
+            {
+                x.UsingRabbitMq((context, cfg) =>
+                {
+                    var options = context.GetRequiredService<IOptions<MessageBusOptions>>().Value;
+                    cfg.Host(new Uri(options.RabbitMq!));
+                    cfg.UseDelayedMessageScheduler();
+                    cfg.ConfigureEndpoints(context);
+                });
+            }
+        });
+        return builder;
+    }
+
+    /// <summary>Everything but the bus: shared by the host and the tests' harness.</summary>
+    public static IServiceCollection AddTaskResultsCore(this IServiceCollection services)
+    {
+        services.AddOptions<AILabToolsOptions>().BindConfiguration(AILabToolsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<PollingOptions>().BindConfiguration(PollingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<MessageBusOptions>().BindConfiguration(MessageBusOptions.Section)
+            .Configure<IConfiguration>((options, configuration) => options.RabbitMq ??= configuration.GetConnectionString("RabbitMq"))
+            .ValidateDataAnnotations().ValidateOnStart();
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<PollingSchedule>();
+        services.AddSingleton<IRecheckScheduler, RedeliveryRecheckScheduler>();
+
+        services.AddSingleton<ITaskResultEndpoint, ImageTaskResultEndpoint>();
+        services.AddSingleton<ITaskResultEndpoint, CommonTaskResultEndpoint>();
+        services.AddHttpClient<ITaskResultApi, AILabToolsClient>();
+        return services;
+    }
+
+    public static void AddTaskResultsConsumers(this IBusRegistrationConfigurator configurator) =>
+        configurator.AddConsumer<CheckTaskResultConsumer, CheckTaskResultConsumerDefinition>();
+}

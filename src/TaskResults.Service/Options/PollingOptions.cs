@@ -1,0 +1,34 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace TaskResults.Service.Options;
+
+/// <summary>When to check a job again. Section <c>Polling</c>.</summary>
+public sealed class PollingOptions : IValidatableObject
+{
+    public const string Section = "Polling";
+
+    /// <summary>Wait after the first pending answer: 5 s, the vendor's advice.</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Each further pending answer multiplies the wait by this (1 keeps it constant).</summary>
+    [Range(1.0, 10.0)]
+    public double BackoffFactor { get; set; } = 1.0;
+
+    /// <summary>The wait never grows beyond this.</summary>
+    public TimeSpan MaxInterval { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Wait after the first transient error (rate limit, 5xx, timeout); doubles per error in a row.</summary>
+    public TimeSpan TransientRetryInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Deadline of a command that names none, counted from its first check: 30 minutes, how long the API keeps results.</summary>
+    public TimeSpan DefaultDeadline { get; set; } = TimeSpan.FromMinutes(30);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Interval <= TimeSpan.Zero) yield return new($"{Section}:Interval must be positive.", [nameof(Interval)]);
+        if (MaxInterval < Interval) yield return new($"{Section}:MaxInterval must be at least Interval.", [nameof(MaxInterval)]);
+        if (TransientRetryInterval <= TimeSpan.Zero || TransientRetryInterval > MaxInterval)
+            yield return new($"{Section}:TransientRetryInterval must be positive and at most MaxInterval.", [nameof(TransientRetryInterval)]);
+        if (DefaultDeadline <= TimeSpan.Zero) yield return new($"{Section}:DefaultDeadline must be positive.", [nameof(DefaultDeadline)]);
+    }
+}

@@ -1,0 +1,60 @@
+using System.Globalization;
+using MassTransit;
+
+namespace TaskResults.Service.Scheduling;
+
+/// <summary>
+/// How far the checking of one job has come. It travels in headers of the rescheduled command
+/// (the body stays the sender's), so nothing about a job lives in process memory.
+/// </summary>
+public sealed record CheckProgress(int Attempt, DateTimeOffset FirstCheckAt, DateTimeOffset Deadline, int TransientErrorsInRow)
+{
+    public const string AttemptHeader = "TaskResults-Attempt";
+    public const string FirstCheckAtHeader = "TaskResults-First-Check-At";
+    public const string DeadlineHeader = "TaskResults-Deadline";
+    public const string TransientErrorsHeader = "TaskResults-Transient-Errors";
+
+    /// <summary>
+    /// The progress of the check this delivery starts: attempt 1 for a new command, one more than
+    /// the headers say for a rescheduled one. The deadline is the command's, else the first check
+    /// plus <paramref name="defaultLifetime"/>.
+    /// </summary>
+    public static CheckProgress Begin(ConsumeContext context, DateTimeOffset? commandDeadline, DateTimeOffset now, TimeSpan defaultLifetime)
+    {
+        var headers = context.Headers;
+        var previousAttempts = ReadInt(headers, AttemptHeader);
+        var firstCheckAt = ReadTime(headers, FirstCheckAtHeader) ?? now;
+        var deadline = ReadTime(headers, DeadlineHeader) ?? commandDeadline ?? firstCheckAt + defaultLifetime;
+        return new CheckProgress(Math.Max(previousAttempts, 0) + 1, firstCheckAt, deadline, Math.Max(ReadInt(headers, TransientErrorsHeader), 0));
+    }
+
+    /// <summary>What the next delivery must know after this check ended with an answer (pending).</summary>
+    public CheckProgress AfterAnswer() => this with { TransientErrorsInRow = 0 };
+
+    /// <summary>What the next delivery must know after this check ended with a transient error.</summary>
+    public CheckProgress AfterTransientError() => this with { TransientErrorsInRow = TransientErrorsInRow + 1 };
+
+    public void WriteTo(SendHeaders headers)
+    {
+        headers.Set(AttemptHeader, Attempt.ToString(CultureInfo.InvariantCulture));
+        headers.Set(FirstCheckAtHeader, FirstCheckAt.ToString("O", CultureInfo.InvariantCulture));
+        headers.Set(DeadlineHeader, Deadline.ToString("O", CultureInfo.InvariantCulture));
+        headers.Set(TransientErrorsHeader, TransientErrorsInRow.ToString(CultureInfo.InvariantCulture));
+    }
+
+    // Header values come back as strings, numbers or bytes depending on the transport: read them as text.
+    private static string? Text(Headers headers, string name) => headers.TryGetHeader(name, out var value)
+        ? value switch
+        {
+            byte[] bytes => System.Text.Encoding.UTF8.GetString(bytes),
+            null => null,
+            _ => Convert.ToString(value, CultureInfo.InvariantCulture),
+        }
+        : null;
+
+    private static int ReadInt(Headers headers, string name) =>
+        int.TryParse(Text(headers, name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : 0;
+
+    private static DateTimeOffset? ReadTime(Headers headers, string name) =>
+        DateTimeOffset.TryParse(Text(headers, name), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var value) ? value : null;
+}

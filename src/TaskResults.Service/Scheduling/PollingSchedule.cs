@@ -1,0 +1,55 @@
+using Microsoft.Extensions.Options;
+using TaskResults.Service.Options;
+
+namespace TaskResults.Service.Scheduling;
+
+/// <summary>
+/// The waits between checks. Every wait is one of <see cref="AllDelays"/>, a short fixed list, so a
+/// broker can hold each delay in a queue of its own.
+/// </summary>
+public sealed class PollingSchedule
+{
+    private readonly PollingOptions _options;
+    private readonly TimeSpan[] _pendingDelays;
+    private readonly TimeSpan[] _transientDelays;
+
+    public PollingSchedule(IOptions<PollingOptions> options)
+    {
+        _options = options.Value;
+        _pendingDelays = Series(_options.Interval, _options.BackoffFactor, _options.MaxInterval);
+        _transientDelays = Series(_options.TransientRetryInterval, 2.0, _options.MaxInterval);
+        AllDelays = _pendingDelays.Concat(_transientDelays).Distinct().Order().ToArray();
+    }
+
+    /// <summary>Every wait this schedule can ask for, shortest first.</summary>
+    public IReadOnlyList<TimeSpan> AllDelays { get; }
+
+    public TimeSpan DefaultDeadline => _options.DefaultDeadline;
+
+    /// <summary>The wait after the <paramref name="attempt"/>-th check said pending (1-based).</summary>
+    public TimeSpan AfterPending(int attempt) => _pendingDelays[Math.Clamp(attempt - 1, 0, _pendingDelays.Length - 1)];
+
+    /// <summary>
+    /// The wait after the <paramref name="errorsInRow"/>-th transient error in a row: doubling from
+    /// TransientRetryInterval, and never shorter than the API's Retry-After (rounded up to a listed delay).
+    /// </summary>
+    public TimeSpan AfterTransientError(int errorsInRow, TimeSpan? retryAfter)
+    {
+        var backoff = _transientDelays[Math.Clamp(errorsInRow - 1, 0, _transientDelays.Length - 1)];
+        if (retryAfter is not { } asked || asked <= backoff) return backoff;
+        return AllDelays.FirstOrDefault(d => d >= asked, AllDelays[^1]);
+    }
+
+    // start, start×factor, … up to and including max: a factor of 1 gives just [start].
+    private static TimeSpan[] Series(TimeSpan start, double factor, TimeSpan max)
+    {
+        var delays = new List<TimeSpan> { start };
+        while (factor > 1.0 && delays[^1] < max)
+        {
+            var next = TimeSpan.FromMilliseconds(Math.Round(delays[^1].TotalMilliseconds * factor));
+            delays.Add(next < max ? next : max);
+        }
+
+        return delays.ToArray();
+    }
+}

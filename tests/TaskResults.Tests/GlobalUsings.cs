@@ -1,0 +1,2 @@
+global using TaskResults.Contracts;
+global using TaskResults.Tests.Support;

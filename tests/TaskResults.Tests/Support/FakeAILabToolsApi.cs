@@ -1,0 +1,166 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace TaskResults.Tests.Support;
+
+/// <summary>
+/// A real HTTP server on 127.0.0.1 playing the AILabTools API: each job answers from its script,
+/// one response per call, the last one repeating. Unscripted jobs answer 404 ERROR_RESOURCE_NOT_FOUND.
+/// </summary>
+public sealed class FakeAILabToolsApi : IAsyncDisposable
+{
+    public const string ApiKey = "test-key-0123456789abcdef0123456789abcdef";
+
+    private readonly WebApplication _app;
+    private readonly ConcurrentDictionary<string, JobScript> _scripts = new();
+
+    private FakeAILabToolsApi(WebApplication app) => _app = app;
+
+    public string BaseUrl { get; private set; } = "";
+
+    public ConcurrentQueue<RecordedRequest> Requests { get; } = new();
+
+    public static async Task<FakeAILabToolsApi> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        var fake = new FakeAILabToolsApi(app);
+        app.Map("/api/{**path}", fake.Handle);
+        await app.StartAsync();
+        fake.BaseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return fake;
+    }
+
+    /// <summary>Scripts the answers to job (or task) <paramref name="jobId"/>, in order; the last repeats.</summary>
+    public FakeAILabToolsApi Script(string jobId, params FakeResponse[] responses)
+    {
+        _scripts[jobId] = new JobScript(responses);
+        return this;
+    }
+
+    public int CallsFor(string jobId) => Requests.Count(r => r.JobId == jobId);
+
+    private async Task Handle(HttpContext http)
+    {
+        var jobId = http.Request.Query["job_id"].FirstOrDefault() ?? http.Request.Query["task_id"].FirstOrDefault() ?? "";
+        Requests.Enqueue(new RecordedRequest(
+            http.Request.Path.Value ?? "",
+            jobId,
+            http.Request.Query["type"].FirstOrDefault(),
+            http.Request.Headers["ailabapi-api-key"].FirstOrDefault(),
+            DateTimeOffset.UtcNow));
+
+        var response = _scripts.TryGetValue(jobId, out var script)
+            ? script.Next()
+            : FakeResponse.Error(404, "ERROR_RESOURCE_NOT_FOUND", "No such job.");
+        await response.WriteAsync(http);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    private sealed class JobScript(FakeResponse[] responses)
+    {
+        private int _next;
+
+        public FakeResponse Next()
+        {
+            var index = Interlocked.Increment(ref _next) - 1;
+            return responses[Math.Min(index, responses.Length - 1)];
+        }
+    }
+}
+
+public sealed record RecordedRequest(string Path, string JobId, string? Type, string? ApiKey, DateTimeOffset At);
+
+/// <summary>One scripted answer of <see cref="FakeAILabToolsApi"/>.</summary>
+public sealed record FakeResponse(int StatusCode, string Body, string ContentType = "application/json")
+{
+    public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Time to wait before answering.</summary>
+    public TimeSpan Delay { get; init; }
+
+    /// <summary>Drop the connection instead of answering.</summary>
+    public bool Abort { get; init; }
+
+    /// <summary>The seed endpoint's answer with <c>data.status</c> (and optional results).</summary>
+    public static FakeResponse Status(string status, string? resultUrl = null, string[]? imageList = null)
+    {
+        var data = new Dictionary<string, object?> { ["status"] = status };
+        if (resultUrl is not null) data["result_url"] = resultUrl;
+        if (imageList is not null) data["image_list"] = imageList;
+        return Ok(new Dictionary<string, object?> { ["data"] = data });
+    }
+
+    /// <summary>The common endpoint's answer with <c>task_status</c> (and optional data).</summary>
+    public static FakeResponse TaskStatus(int taskStatus, object? data = null)
+    {
+        var body = new Dictionary<string, object?> { ["task_status"] = taskStatus };
+        if (data is not null) body["data"] = data;
+        return Ok(body);
+    }
+
+    /// <summary>HTTP 200 with every public field of a success, plus <paramref name="business"/>.</summary>
+    public static FakeResponse Ok(Dictionary<string, object?> business)
+    {
+        var body = new Dictionary<string, object?>
+        {
+            ["request_id"] = "req-1",
+            ["log_id"] = "log-1",
+            ["error_code"] = 0,
+            ["error_code_str"] = "",
+            ["error_msg"] = "",
+            ["error_detail"] = new Dictionary<string, object?> { ["status_code"] = 200, ["code"] = "", ["code_message"] = "", ["message"] = "" },
+        };
+        foreach (var (key, value) in business) body[key] = value;
+        return new FakeResponse(200, System.Text.Json.JsonSerializer.Serialize(body));
+    }
+
+    /// <summary>An error answer as the current API gives it: HTTP status plus <c>error_detail.code</c>.</summary>
+    public static FakeResponse Error(int httpStatus, string code, string message) => new(httpStatus, System.Text.Json.JsonSerializer.Serialize(
+        new Dictionary<string, object?>
+        {
+            ["request_id"] = "req-err",
+            ["log_id"] = "log-err",
+            ["error_code"] = httpStatus,
+            ["error_detail"] = new Dictionary<string, object?> { ["status_code"] = httpStatus, ["code"] = code, ["code_message"] = message, ["message"] = message },
+        }));
+
+    public static FakeResponse Raw(int httpStatus, string body, string contentType = "text/html") => new(httpStatus, body, contentType);
+
+    public FakeResponse WithHeader(string name, string value) =>
+        this with { Headers = new Dictionary<string, string>(Headers) { [name] = value } };
+
+    internal async Task WriteAsync(HttpContext http)
+    {
+        if (Delay > TimeSpan.Zero)
+        {
+            try { await Task.Delay(Delay, http.RequestAborted); }
+            catch (OperationCanceledException) { return; }
+        }
+
+        if (Abort)
+        {
+            http.Abort();
+            return;
+        }
+
+        http.Response.StatusCode = StatusCode;
+        http.Response.ContentType = ContentType;
+        foreach (var (name, value) in Headers) http.Response.Headers[name] = value;
+        await http.Response.WriteAsync(Body);
+    }
+}
