@@ -1,6 +1,9 @@
 using TaskResults.Service.Extensions;
 
-var builder = WebApplication.CreateBuilder(args);
+if (HealthProbe.IsRequested(args)) return await HealthProbe.RunAsync(args);
+
+// appsettings.json sits beside the binary, wherever the service is started from.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 
 builder.AddServiceDefaults();
 builder.AddTaskResults();

@@ -44,10 +44,14 @@ public static class ErrorClassifier
         {
             if (Transient.Contains(code)) return true;
             if (Permanent.ContainsKey(code)) return false;
+
+            // A code the table does not know: on a 4xx (429 included, which means opposite things)
+            // it is permanent and keeps its raw code; on a 5xx the server is at fault.
+            return httpStatus is null or >= 500;
         }
 
-        // No code, or one the table does not know: only the status is left to go by.
-        // 5xx, 429 (a rate limit without its code) and 408 are worth another try; other 4xx are not.
+        // No code at all: only the status is left to go by. 5xx, 429 (a rate limit) and 408 are
+        // worth another try; other 4xx are not.
         return httpStatus is null or >= 500 or 429 or 408;
     }
 

@@ -18,6 +18,9 @@ public sealed class CheckTaskResultConsumerDefinition : ConsumerDefinition<Check
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
         IConsumerConfigurator<CheckTaskResultConsumer> consumerConfigurator, IRegistrationContext context)
     {
+        // The queue stays MassTransit's default (classic, durable): a quorum queue would refuse the
+        // plain declaration every MassTransit sender makes for "queue:check-task-result".
+
         // Every API answer is an outcome, not an exception: what throws here is unexpected (the
         // broker mid-publish, a bug), so a few quick retries, then MassTransit's _error queue.
         endpointConfigurator.UseMessageRetry(retry => retry.Intervals(100, 500, 2000));

@@ -1,4 +1,5 @@
 using MassTransit;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using TaskResults.Service.Api;
 using TaskResults.Service.Consumers;
@@ -12,9 +13,17 @@ public static class TaskResultsExtensions
     /// <summary>The whole service: options, the API client, the consumer and its bus.</summary>
     public static IHostApplicationBuilder AddTaskResults(this IHostApplicationBuilder builder)
     {
+        var bus = builder.Configuration.GetSection(MessageBusOptions.Section).Get<MessageBusOptions>() ?? new MessageBusOptions();
+        var waitQueues = bus.Transport == BusTransport.RabbitMq && bus.Rescheduling == RecheckDelivery.WaitQueues;
+        if (waitQueues)
+        {
+            // Registered before the bus, so the wait queues exist before the first check runs.
+            builder.Services.AddHostedService<WaitQueueTopology>();
+            builder.Services.AddSingleton<IRecheckScheduler, WaitQueueRecheckScheduler>();
+        }
+
         builder.Services.AddTaskResultsCore();
 
-        var bus = builder.Configuration.GetSection(MessageBusOptions.Section).Get<MessageBusOptions>() ?? new MessageBusOptions();
         builder.Services.AddMassTransit(x =>
         {
             x.AddTaskResultsConsumers();
@@ -33,7 +42,7 @@ public static class TaskResultsExtensions
                 {
                     var options = context.GetRequiredService<IOptions<MessageBusOptions>>().Value;
                     cfg.Host(new Uri(options.RabbitMq!));
-                    cfg.UseDelayedMessageScheduler();
+                    if (!waitQueues) cfg.UseDelayedMessageScheduler();
                     cfg.ConfigureEndpoints(context);
                 });
             }
@@ -52,11 +61,18 @@ public static class TaskResultsExtensions
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<PollingSchedule>();
-        services.AddSingleton<IRecheckScheduler, RedeliveryRecheckScheduler>();
+        services.TryAddSingleton<IRecheckScheduler, RedeliveryRecheckScheduler>();
 
         services.AddSingleton<ITaskResultEndpoint, ImageTaskResultEndpoint>();
         services.AddSingleton<ITaskResultEndpoint, CommonTaskResultEndpoint>();
-        services.AddHttpClient<ITaskResultApi, AILabToolsClient>();
+        services.AddHttpClient<ITaskResultApi, AILabToolsClient>((provider, http) =>
+        {
+            var api = provider.GetRequiredService<IOptions<AILabToolsOptions>>().Value;
+            // HttpClient buffers the body with this cap, so a huge answer fails early instead of filling memory.
+            http.MaxResponseContentBufferSize = api.MaxResponseBytes;
+            // Each request has its own timeout (AILabTools:Timeout); this is only the outer bound.
+            http.Timeout = api.Timeout + TimeSpan.FromSeconds(5);
+        });
         return services;
     }
 

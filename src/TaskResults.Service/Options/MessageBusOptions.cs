@@ -9,6 +9,9 @@ public sealed class MessageBusOptions : IValidatableObject
 
     public BusTransport Transport { get; set; } = BusTransport.RabbitMq;
 
+    /// <summary>How RabbitMQ holds a job between checks. The in-memory bus always uses its own delays.</summary>
+    public RecheckDelivery Rescheduling { get; set; } = RecheckDelivery.WaitQueues;
+
     /// <summary>How many checks one instance runs at once.</summary>
     [Range(1, 1000)]
     public int ConcurrentMessageLimit { get; set; } = 16;
@@ -38,4 +41,13 @@ public enum BusTransport
 
     /// <summary>MassTransit's in-process bus: tests and local runs; messages do not survive a restart.</summary>
     InMemory,
+}
+
+public enum RecheckDelivery
+{
+    /// <summary>Per-delay TTL queues that dead-letter back to the check queue: needs no broker plugin (the default).</summary>
+    WaitQueues,
+
+    /// <summary>MassTransit's delayed redelivery: needs the rabbitmq_delayed_message_exchange plugin.</summary>
+    DelayedExchangePlugin,
 }

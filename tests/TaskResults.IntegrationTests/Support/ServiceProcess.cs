@@ -1,0 +1,89 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Sockets;
+
+namespace TaskResults.IntegrationTests.Support;
+
+/// <summary>The real service host as a child process, configured through its environment.</summary>
+public sealed class ServiceProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _output = new();
+
+    private ServiceProcess(Process process, int port)
+    {
+        _process = process;
+        HealthUrl = $"http://127.0.0.1:{port}";
+    }
+
+    public string HealthUrl { get; }
+
+    /// <summary>Everything the service wrote to stdout and stderr so far.</summary>
+    public string Output => string.Join('\n', _output);
+
+    public static async Task<ServiceProcess> StartAsync(IReadOnlyDictionary<string, string> environment)
+    {
+        var dll = Path.Combine(RepositoryRoot.Path, "src", "TaskResults.Service", "bin", Configuration, "net10.0", "TaskResults.Service.dll");
+        var port = FreePort();
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(dll);
+        start.Environment["Urls"] = $"http://127.0.0.1:{port}";
+        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        foreach (var (key, value) in environment) start.Environment[key] = value;
+
+        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        var service = new ServiceProcess(process, port);
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) service._output.Enqueue(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) service._output.Enqueue(e.Data); };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await service.WaitUntilReady(TimeSpan.FromSeconds(60));
+        return service;
+    }
+
+    /// <summary>Polls /health/ready (which includes the bus) until it answers 200.</summary>
+    public async Task WaitUntilReady(TimeSpan timeout)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var stopAt = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < stopAt)
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"The service exited with {_process.ExitCode}:\n{Output}");
+            try
+            {
+                using var response = await http.GetAsync($"{HealthUrl}/health/ready");
+                if (response.IsSuccessStatusCode) return;
+            }
+            catch (HttpRequestException) { }
+            catch (TaskCanceledException) { }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"The service was not ready within {timeout}:\n{Output}");
+    }
+
+    /// <summary>Kills the process at once, as a crash or an OOM kill would: no graceful stop.</summary>
+    public async Task Kill()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited) await Kill();
+        _process.Dispose();
+    }
+
+    private static string Configuration =>
+        AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using Xunit.Abstractions;
+using TaskResults.IntegrationTests.Support;
+
+namespace TaskResults.IntegrationTests;
+
+public sealed class When_commands_arrive_on_a_real_broker(Broker broker, ITestOutputHelper output) : RealBrokerScenario(broker)
+{
+    [Fact]
+    public async Task Should_answer_a_command_sent_to_the_queue_and_one_published()
+    {
+        Api.Script("sent-1", FakeResponse.Status("PROCESS_SUCCESS", imageList: ["https://files.example/sent.png"]));
+        Api.Script("published-1", FakeResponse.Status("PROCESS_FAILED"));
+        await StartService();
+        var correlationId = Guid.NewGuid();
+
+        await Listener.Send(new CheckTaskResult { JobId = "sent-1", TaskType = TaskTypes.HdColourMigration }, correlationId);
+        await Listener.Bus.Publish(new CheckTaskResult { JobId = "published-1", TaskType = TaskTypes.GenerateCartoonizedImage });
+
+        var succeeded = await Listener.WaitFor<TaskSucceeded>("sent-1", EventTimeout);
+        Assert.Equal(["https://files.example/sent.png"], succeeded.Message.ResultUrls);
+        Assert.Equal(correlationId, succeeded.CorrelationId);
+        var failed = await Listener.WaitFor<TaskFailed>("published-1", EventTimeout);
+        Assert.Equal(FailureReasons.ProcessFailed, failed.Message.Reason);
+    }
+
+    [Fact]
+    public async Task Should_check_a_pending_job_again_after_the_configured_interval()
+    {
+        Api.Script("pending-twice", FakeResponse.Status("QUEUING"), FakeResponse.Status("PROCESSING"),
+            FakeResponse.Status("PROCESS_SUCCESS", resultUrl: "https://files.example/cartoon.png"));
+        await StartService();
+
+        await Listener.Send(new CheckTaskResult { JobId = "pending-twice", TaskType = TaskTypes.GenerateCartoonizedImage });
+
+        var succeeded = await Listener.WaitFor<TaskSucceeded>("pending-twice", EventTimeout);
+        Assert.Equal(3, succeeded.Message.Attempts);
+        Assert.Equal(["QUEUING", "PROCESSING"], Listener.Events<TaskPending>("pending-twice").Select(p => p.Message.Status));
+
+        var calls = Api.Requests.Where(r => r.JobId == "pending-twice").Select(r => r.At).ToArray();
+        Assert.Equal(3, calls.Length);
+        foreach (var gap in calls.Zip(calls.Skip(1), (a, b) => b - a))
+        {
+            output.WriteLine($"gap between checks: {gap.TotalMilliseconds:F0} ms (configured {Interval.TotalMilliseconds:F0} ms)");
+            Assert.InRange(gap.TotalMilliseconds, Interval.TotalMilliseconds * 0.8, Interval.TotalMilliseconds * 1.2);
+        }
+    }
+
+    [Fact]
+    public async Task Should_accept_a_raw_json_envelope_from_a_non_dotnet_publisher()
+    {
+        Api.Script("from-python", FakeResponse.Status("PROCESS_SUCCESS", imageList: ["https://files.example/py.png"]));
+        await StartService();
+
+        // A few lines of Python (Debian's python3-pika), as the README shows other languages.
+        var script = Path.Combine(RepositoryRoot.Path, "scripts", "send-check.py");
+        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var arg in new[] { script, "--uri", Broker.Uri.ToString(), "--correlation-id", "5f0c7f3e-1111-4a4a-9b9b-000000000001", "from-python", TaskTypes.HdColourMigration })
+            start.ArgumentList.Add(arg);
+        using (var python = Process.Start(start)!)
+        {
+            var errors = await python.StandardError.ReadToEndAsync();
+            await python.WaitForExitAsync();
+            Assert.True(python.ExitCode == 0, $"send-check.py failed: {errors}");
+        }
+
+        var succeeded = await Listener.WaitFor<TaskSucceeded>("from-python", EventTimeout);
+        Assert.Equal(["https://files.example/py.png"], succeeded.Message.ResultUrls);
+        Assert.Equal(Guid.Parse("5f0c7f3e-1111-4a4a-9b9b-000000000001"), succeeded.CorrelationId);
+    }
+}

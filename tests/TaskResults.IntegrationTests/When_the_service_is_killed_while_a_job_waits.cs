@@ -1,0 +1,26 @@
+using TaskResults.IntegrationTests.Support;
+
+namespace TaskResults.IntegrationTests;
+
+public sealed class When_the_service_is_killed_while_a_job_waits(Broker broker) : RealBrokerScenario(broker)
+{
+    [Fact]
+    public async Task Should_finish_the_job_after_the_service_starts_again()
+    {
+        Api.Script("survives-kill", FakeResponse.Status("QUEUING"), FakeResponse.Status("PROCESSING"),
+            FakeResponse.Status("PROCESS_SUCCESS", imageList: ["https://files.example/kept.png"]));
+        var first = await StartService();
+
+        await Listener.Send(new CheckTaskResult { JobId = "survives-kill", TaskType = TaskTypes.HdColourMigration });
+        await Listener.WaitFor<TaskPending>("survives-kill", EventTimeout);
+        await first.Kill();
+        Assert.Empty(Listener.Events<TaskSucceeded>("survives-kill"));
+
+        await StartService();
+
+        var succeeded = await Listener.WaitFor<TaskSucceeded>("survives-kill", EventTimeout);
+        Assert.Equal(["https://files.example/kept.png"], succeeded.Message.ResultUrls);
+        Assert.Equal(3, succeeded.Message.Attempts);
+        Assert.Equal(3, Api.CallsFor("survives-kill"));
+    }
+}
