@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using MassTransit;
 using TaskResults.Contracts;
 using TaskResults.Service.Api;
 using TaskResults.Service.Scheduling;
+using static TaskResults.Service.TaskResultsTelemetry;
 
 namespace TaskResults.Service.Consumers;
 
@@ -27,6 +29,7 @@ public sealed class CheckTaskResultConsumer(
         if (CommandValidation.FindProblem(command) is { } problem)
         {
             logger.LogWarning("Rejected an invalid CheckTaskResult ({Problem}); the API was not called", problem);
+            RecordCheck(Outcomes.Failed, FailureReasons.InvalidCommand);
             await Publish(context, new TaskFailed
             {
                 JobId = command.JobId ?? "",
@@ -38,19 +41,21 @@ public sealed class CheckTaskResultConsumer(
         }
 
         var progress = CheckProgress.Begin(context, command.Deadline, now, schedule.DefaultDeadline);
+        TagCheck(Activity.Current, command, progress.Attempt);
+
         if (now >= progress.Deadline)
         {
-            await Publish(context, Failed(command, progress.Attempt - 1, FailureReasons.DeadlineExceeded,
-                $"Not finished by the deadline {progress.Deadline:O}.", ApiCallInfo.None));
+            await Fail(context, progress, FailureReasons.DeadlineExceeded, $"Not finished by the deadline {progress.Deadline:O}.", ApiCallInfo.None);
             return;
         }
 
         var outcome = await api.CheckAsync(command.JobId, command.TaskType, context.CancellationToken);
+        TagApiAnswer(Activity.Current, outcome);
         switch (outcome)
         {
             case CheckOutcome.Pending pending:
-                var next = progress.AfterAnswer();
                 var wait = schedule.AfterPending(progress.Attempt);
+                RecordCheck(Outcomes.Pending);
                 await Publish(context, new TaskPending
                 {
                     JobId = command.JobId,
@@ -62,10 +67,11 @@ public sealed class CheckTaskResultConsumer(
                     RequestId = pending.Call.RequestId,
                     LogId = pending.Call.LogId,
                 });
-                await rechecks.ScheduleRecheck(context, next, wait);
+                await rechecks.ScheduleRecheck(context, progress.AfterAnswer(), wait);
                 break;
 
             case CheckOutcome.Succeeded succeeded:
+                RecordCheck(Outcomes.Succeeded);
                 await Publish(context, new TaskSucceeded
                 {
                     JobId = command.JobId,
@@ -77,17 +83,18 @@ public sealed class CheckTaskResultConsumer(
                     LogId = succeeded.Call.LogId,
                     Data = succeeded.Data,
                 });
+                LogFinished(command, progress, Outcomes.Succeeded, null);
                 break;
 
             case CheckOutcome.JobFailed failed:
-                await Publish(context, Failed(command, progress.Attempt, failed.Reason,
-                    $"The API reported status {failed.Status}.", failed.Call, failed.Status));
+                await Fail(context, progress, failed.Reason, $"The API reported status {failed.Status}.", failed.Call, failed.Status);
                 break;
 
             case CheckOutcome.TransientError transient:
                 // Not the job failing: ask again after a backoff, without an event.
                 var retry = progress.AfterTransientError();
                 var backoff = schedule.AfterTransientError(retry.TransientErrorsInRow, transient.RetryAfter);
+                RecordCheck(Outcomes.TransientError);
                 logger.LogWarning("Transient API error for job {JobId} ({ErrorCode}: {ErrorMessage}); checking again in {Delay}",
                     command.JobId, transient.Error.Code, transient.Error.Message, backoff);
                 await rechecks.ScheduleRecheck(context, retry, backoff);
@@ -96,8 +103,7 @@ public sealed class CheckTaskResultConsumer(
             case CheckOutcome.PermanentError permanent:
                 logger.LogError("Permanent API error for job {JobId}: {ErrorClass} {ErrorCode}: {ErrorMessage}",
                     command.JobId, permanent.Class, permanent.Error.Code, permanent.Error.Message);
-                await Publish(context, Failed(command, progress.Attempt, FailureReasons.ApiError,
-                    permanent.Error.Message, permanent.Call, permanent.Error.Code));
+                await Fail(context, progress, FailureReasons.ApiError, permanent.Error.Message, permanent.Call, permanent.Error.Code);
                 break;
 
             default:
@@ -105,18 +111,35 @@ public sealed class CheckTaskResultConsumer(
         }
     }
 
-    private static TaskFailed Failed(CheckTaskResult command, int attempts, string reason, string message, ApiCallInfo call, string? code = null) => new()
+    private async Task Fail(ConsumeContext<CheckTaskResult> context, CheckProgress progress, string reason, string message, ApiCallInfo call, string? code = null)
     {
-        JobId = command.JobId,
-        TaskType = command.TaskType,
-        Reason = reason,
-        ErrorCode = code,
-        ErrorMessage = message,
-        HttpStatus = call.HttpStatus,
-        Attempts = attempts,
-        RequestId = call.RequestId,
-        LogId = call.LogId,
-    };
+        // A deadline is found before asking the API: that delivery made no check.
+        var attempts = reason == FailureReasons.DeadlineExceeded ? progress.Attempt - 1 : progress.Attempt;
+        RecordCheck(Outcomes.Failed, reason);
+        Activity.Current?.SetTag(Tags.Reason, reason);
+        await Publish(context, new TaskFailed
+        {
+            JobId = context.Message.JobId,
+            TaskType = context.Message.TaskType,
+            Reason = reason,
+            ErrorCode = code,
+            ErrorMessage = message,
+            HttpStatus = call.HttpStatus,
+            Attempts = attempts,
+            RequestId = call.RequestId,
+            LogId = call.LogId,
+        });
+        LogFinished(context.Message, progress with { Attempt = attempts }, Outcomes.Failed, reason);
+    }
+
+    // The one line per finished job an operator searches for, and the job-level metrics.
+    private void LogFinished(CheckTaskResult command, CheckProgress progress, string outcome, string? reason)
+    {
+        var duration = clock.GetUtcNow() - progress.FirstCheckAt;
+        RecordJobFinished(outcome, progress.Attempt, duration);
+        logger.LogInformation("Job {JobId} ({TaskType}) finished: {Outcome} {Reason} after {Attempts} checks in {Duration}",
+            command.JobId, command.TaskType, outcome, reason ?? "", progress.Attempt, duration);
+    }
 
     // Events keep the command's CorrelationId (ConversationId flows by itself) so a sender can match them.
     private static Task Publish<T>(ConsumeContext<CheckTaskResult> context, T message) where T : class =>

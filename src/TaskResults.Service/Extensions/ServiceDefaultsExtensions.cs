@@ -37,12 +37,10 @@ public static class ServiceDefaultsExtensions
                 if (string.IsNullOrEmpty(builder.Configuration["OTEL_SERVICE_NAME"])) resource.AddService("taskresults");
             })
             .WithTracing(tracing => tracing
-                .AddSource(DiagnosticHeaders.DefaultListenerName, TaskResultsTelemetry.Name)
-                .AddHttpClientInstrumentation()
+                .AddTaskResultsTracing()
                 .AddAspNetCoreInstrumentation(aspnet => aspnet.Filter = http => !http.Request.Path.StartsWithSegments("/health")))
             .WithMetrics(metrics => metrics
-                .AddMeter(InstrumentationOptions.MeterName, TaskResultsTelemetry.Name)
-                .AddHttpClientInstrumentation()
+                .AddTaskResultsMetrics()
                 .AddAspNetCoreInstrumentation());
 
         // Standard OTEL_EXPORTER_OTLP_* variables; nothing is exported when no endpoint is set.
@@ -56,10 +54,31 @@ public static class ServiceDefaultsExtensions
         return builder;
     }
 
+    /// <summary>MassTransit's spans, the service's own, HTTP client spans, and the job attributes on all of them.</summary>
+    public static TracerProviderBuilder AddTaskResultsTracing(this TracerProviderBuilder tracing) => tracing
+        .AddSource(DiagnosticHeaders.DefaultListenerName, TaskResultsTelemetry.Name)
+        .AddHttpClientInstrumentation()
+        .AddProcessor(new JobTagsProcessor());
+
+    /// <summary>MassTransit's meter, the service's own, and HTTP client metrics.</summary>
+    public static MeterProviderBuilder AddTaskResultsMetrics(this MeterProviderBuilder metrics) => metrics
+        .AddMeter(InstrumentationOptions.MeterName, TaskResultsTelemetry.Name)
+        .AddHttpClientInstrumentation();
+
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         app.MapHealthChecks("/health/live", new() { Predicate = check => check.Tags.Contains(LiveTag) });
-        app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains(ReadyTag) });
+        app.MapHealthChecks("/health/ready", new()
+        {
+            Predicate = check => check.Tags.Contains(ReadyTag),
+            // MassTransit reports a lost broker connection as Degraded: not ready to do work.
+            ResultStatusCodes =
+            {
+                [HealthStatus.Healthy] = StatusCodes.Status200OK,
+                [HealthStatus.Degraded] = StatusCodes.Status503ServiceUnavailable,
+                [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
+            },
+        });
         return app;
     }
 }

@@ -65,7 +65,8 @@ public static class TaskResultsExtensions
 
         services.AddSingleton<ITaskResultEndpoint, ImageTaskResultEndpoint>();
         services.AddSingleton<ITaskResultEndpoint, CommonTaskResultEndpoint>();
-        services.AddHttpClient<ITaskResultApi, AILabToolsClient>((provider, http) =>
+        services.AddTransient<ITaskResultApi, InstrumentedTaskResultApi>();
+        services.AddHttpClient<AILabToolsClient>((provider, http) =>
         {
             var api = provider.GetRequiredService<IOptions<AILabToolsOptions>>().Value;
             // HttpClient buffers the body with this cap, so a huge answer fails early instead of filling memory.
