@@ -5,6 +5,7 @@
 #   scripts/rabbitmq.sh start DIR   start a node keeping its state in DIR; prints the amqp:// URI
 #                                   and writes DIR/env (RABBITMQ_URI, node name, ports)
 #   scripts/rabbitmq.sh stop DIR    stop that node
+#   scripts/rabbitmq.sh resume DIR  start a stopped node again, same ports and data
 #   scripts/rabbitmq.sh restart DIR stop and start again on the same ports and data (tests use it)
 #   scripts/rabbitmq.sh install     install rabbitmq-server with apt when it is missing
 set -euo pipefail
@@ -84,10 +85,11 @@ ENV
     echo "amqp://guest:guest@127.0.0.1:$port/"
     ;;
   stop) stop_node "$(realpath -m "${2:?usage: rabbitmq.sh stop DIR}")" ;;
+  resume) start_node "$(realpath -m "${2:?usage: rabbitmq.sh resume DIR}")" ;;
   restart)
     dir=$(realpath -m "${2:?usage: rabbitmq.sh restart DIR}")
     stop_node "$dir"
     start_node "$dir"
     ;;
-  *) echo "usage: $0 install | start DIR | stop DIR | restart DIR" >&2; exit 2 ;;
+  *) echo "usage: $0 install | start DIR | stop DIR | resume DIR | restart DIR" >&2; exit 2 ;;
 esac

@@ -37,6 +37,11 @@ public sealed class Broker : IAsyncLifetime
     /// <summary>Stops the node and starts it again on the same port and data.</summary>
     public Task Restart() => Script("restart", Directory);
 
+    /// <summary>Stops the node; <see cref="Resume"/> starts it again.</summary>
+    public Task Stop() => Script("stop", Directory);
+
+    public Task Resume() => Script("resume", Directory);
+
     /// <summary>Empties the service's queues so one scenario's leftovers never reach the next.</summary>
     public async Task PurgeServiceQueues()
     {

@@ -36,9 +36,9 @@ public abstract class RealBrokerScenario(Broker broker) : IAsyncLifetime
     }
 
     /// <summary>Starts the real service host, configured through its environment, and waits until it is ready.</summary>
-    protected async Task<ServiceProcess> StartService()
+    protected async Task<ServiceProcess> StartService(IReadOnlyDictionary<string, string>? extraEnvironment = null)
     {
-        var service = await ServiceProcess.StartAsync(new Dictionary<string, string>
+        var environment = new Dictionary<string, string>
         {
             ["AILabTools__BaseUrl"] = Api.BaseUrl,
             ["AILabTools__ApiKey"] = FakeAILabToolsApi.ApiKey,
@@ -46,7 +46,9 @@ public abstract class RealBrokerScenario(Broker broker) : IAsyncLifetime
             ["Polling__Interval"] = Interval.ToString(),
             ["Polling__TransientRetryInterval"] = Interval.ToString(),
             ["Polling__MaxInterval"] = "00:00:04",
-        });
+        };
+        foreach (var (key, value) in extraEnvironment ?? new Dictionary<string, string>()) environment[key] = value;
+        var service = await ServiceProcess.StartAsync(environment);
         _services.Add(service);
         return service;
     }
