@@ -3,10 +3,10 @@ using System.Diagnostics;
 namespace TaskResults.Service.Api;
 
 /// <summary>
-/// Wraps the API client in a client span ("ailabtools check") carrying what the API answered,
-/// and records the call's duration by outcome. The HTTP span is its child.
+/// Wraps one check's call to the API (quick retries included) in a client span ("ailabtools check")
+/// carrying what the API answered, and records its duration by outcome. HTTP spans are its children.
 /// </summary>
-public sealed class InstrumentedTaskResultApi(AILabToolsClient inner, TimeProvider clock) : ITaskResultApi
+public sealed class InstrumentedTaskResultApi(ITaskResultApi inner, TimeProvider clock) : ITaskResultApi
 {
     public async Task<CheckOutcome> CheckAsync(string jobId, string taskType, CancellationToken cancellationToken)
     {

@@ -40,7 +40,7 @@ public sealed class CheckTaskResultConsumer(
             return;
         }
 
-        var progress = CheckProgress.Begin(context, command.Deadline, now, schedule.DefaultDeadline);
+        var progress = CheckProgress.Begin(context, command.Deadline, now, schedule);
         TagCheck(Activity.Current, command, progress.Attempt);
 
         if (now >= progress.Deadline)
@@ -101,8 +101,7 @@ public sealed class CheckTaskResultConsumer(
                 break;
 
             case CheckOutcome.PermanentError permanent:
-                logger.LogError("Permanent API error for job {JobId}: {ErrorClass} {ErrorCode}: {ErrorMessage}",
-                    command.JobId, permanent.Class, permanent.Error.Code, permanent.Error.Message);
+                // Account-wide problems are logged loudly once per incident (ApiIncidentLog); this job's end is one line below.
                 await Fail(context, progress, FailureReasons.ApiError, permanent.Error.Message, permanent.Call, permanent.Error.Code);
                 break;
 
@@ -129,16 +128,16 @@ public sealed class CheckTaskResultConsumer(
             RequestId = call.RequestId,
             LogId = call.LogId,
         });
-        LogFinished(context.Message, progress with { Attempt = attempts }, Outcomes.Failed, reason);
+        LogFinished(context.Message, progress with { Attempt = attempts }, Outcomes.Failed, reason, code);
     }
 
     // The one line per finished job an operator searches for, and the job-level metrics.
-    private void LogFinished(CheckTaskResult command, CheckProgress progress, string outcome, string? reason)
+    private void LogFinished(CheckTaskResult command, CheckProgress progress, string outcome, string? reason, string? errorCode = null)
     {
         var duration = clock.GetUtcNow() - progress.FirstCheckAt;
         RecordJobFinished(outcome, progress.Attempt, duration);
-        logger.LogInformation("Job {JobId} ({TaskType}) finished: {Outcome} {Reason} after {Attempts} checks in {Duration}",
-            command.JobId, command.TaskType, outcome, reason ?? "", progress.Attempt, duration);
+        logger.LogInformation("Job {JobId} ({TaskType}) finished: {Outcome} {Reason} {ErrorCode} after {Attempts} checks in {Duration}",
+            command.JobId, command.TaskType, outcome, reason ?? "", errorCode ?? "", progress.Attempt, duration);
     }
 
     // Events keep the command's CorrelationId (ConversationId flows by itself) so a sender can match them.

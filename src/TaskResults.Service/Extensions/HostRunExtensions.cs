@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using TaskResults.Service.Options;
 
 namespace TaskResults.Service.Extensions;
 
@@ -23,7 +24,18 @@ public static class HostRunExtensions
             return ConfigurationError;
         }
 
+        LogEffectiveConfiguration(app);
         await app.RunAsync();
         return 0;
+    }
+
+    // What the service runs with, secrets redacted: the options' ToString never shows the key or the broker password.
+    private static void LogEffectiveConfiguration(WebApplication app)
+    {
+        var bus = app.Services.GetRequiredService<IOptions<MessageBusOptions>>().Value;
+        app.Logger.LogInformation("TaskResults starting. AILabTools: {Api}. Polling: {Polling}. Bus: {Transport} {Broker}, {Rescheduling}",
+            app.Services.GetRequiredService<IOptions<AILabToolsOptions>>().Value,
+            app.Services.GetRequiredService<IOptions<PollingOptions>>().Value,
+            bus.Transport, bus.Transport == BusTransport.RabbitMq ? bus.RabbitMqForLogs : "", bus.Rescheduling);
     }
 }

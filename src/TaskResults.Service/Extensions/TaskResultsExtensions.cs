@@ -65,7 +65,12 @@ public static class TaskResultsExtensions
 
         services.AddSingleton<ITaskResultEndpoint, ImageTaskResultEndpoint>();
         services.AddSingleton<ITaskResultEndpoint, CommonTaskResultEndpoint>();
-        services.AddTransient<ITaskResultApi, InstrumentedTaskResultApi>();
+        services.AddSingleton<ApiThrottle>();
+        services.AddSingleton<ApiCircuitBreaker>();
+        services.AddSingleton<ApiIncidentLog>();
+        services.AddTransient<GuardedTaskResultApi>();
+        services.AddTransient<ITaskResultApi>(provider => new InstrumentedTaskResultApi(
+            provider.GetRequiredService<GuardedTaskResultApi>(), provider.GetRequiredService<TimeProvider>()));
         services.AddHttpClient<AILabToolsClient>((provider, http) =>
         {
             var api = provider.GetRequiredService<IOptions<AILabToolsOptions>>().Value;
@@ -73,6 +78,11 @@ public static class TaskResultsExtensions
             http.MaxResponseContentBufferSize = api.MaxResponseBytes;
             // Each request has its own timeout (AILabTools:Timeout); this is only the outer bound.
             http.Timeout = api.Timeout + TimeSpan.FromSeconds(5);
+        }).ConfigurePrimaryHttpMessageHandler(provider => new SocketsHttpHandler
+        {
+            ConnectTimeout = provider.GetRequiredService<IOptions<AILabToolsOptions>>().Value.ConnectTimeout,
+            // DNS changes are picked up; connections are reused otherwise.
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
         });
         return services;
     }

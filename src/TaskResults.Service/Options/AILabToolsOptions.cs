@@ -18,9 +18,40 @@ public sealed class AILabToolsOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Time allowed to open a connection.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Answers larger than this are not read: a transient error, not memory exhaustion.</summary>
     [Range(1024, 64 * 1024 * 1024)]
     public int MaxResponseBytes { get; set; } = 1024 * 1024;
 
-    public override string ToString() => $"BaseUrl={BaseUrl}, ApiKey={(ApiKey.Length > 0 ? "***" : "(not set)")}, Timeout={Timeout}";
+    /// <summary>
+    /// Calls per second this instance makes at most, in any one-second window. Instances sharing a
+    /// key share the vendor's limit: give each its share. The service halves its own rate when the
+    /// API says it is over a limit, and climbs back when it stops saying so.
+    /// </summary>
+    [Range(1, 10_000)]
+    public int MaxRequestsPerSecond { get; set; } = 50;
+
+    /// <summary>Calls in flight at once from this instance.</summary>
+    [Range(1, 1000)]
+    public int MaxConcurrentRequests { get; set; } = 8;
+
+    /// <summary>Quick retries within one check for a server or network fault (not for rate limits), before the broker-side backoff takes over.</summary>
+    [Range(0, 5)]
+    public int QuickRetries { get; set; } = 2;
+
+    /// <summary>Failed calls in a row (5xx, timeouts, garbage) after which the service stops calling for <see cref="BreakDuration"/>.</summary>
+    [Range(1, 1000)]
+    public int BreakAfterFailures { get; set; } = 10;
+
+    /// <summary>How long calls stay off after <see cref="BreakAfterFailures"/>; then one call tests the API again.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:30:00")]
+    public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    public override string ToString() =>
+        $"BaseUrl={BaseUrl}, ApiKey={(ApiKey.Length > 0 ? "***" : "(not set)")}, Timeout={Timeout}, ConnectTimeout={ConnectTimeout}, " +
+        $"MaxRequestsPerSecond={MaxRequestsPerSecond}, MaxConcurrentRequests={MaxConcurrentRequests}, QuickRetries={QuickRetries}, " +
+        $"BreakAfterFailures={BreakAfterFailures}, BreakDuration={BreakDuration}";
 }

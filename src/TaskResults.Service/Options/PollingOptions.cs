@@ -23,6 +23,12 @@ public sealed class PollingOptions : IValidatableObject
     /// <summary>Deadline of a command that names none, counted from its first check: 30 minutes, how long the API keeps results.</summary>
     public TimeSpan DefaultDeadline { get; set; } = TimeSpan.FromMinutes(30);
 
+    /// <summary>No job is checked longer than this after its first check, whatever deadline its command names: 24 hours, how long the API keeps any result.</summary>
+    public TimeSpan MaxDeadline { get; set; } = TimeSpan.FromHours(24);
+
+    public override string ToString() =>
+        $"Interval={Interval}, BackoffFactor={BackoffFactor}, MaxInterval={MaxInterval}, TransientRetryInterval={TransientRetryInterval}, DefaultDeadline={DefaultDeadline}, MaxDeadline={MaxDeadline}";
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (Interval <= TimeSpan.Zero) yield return new($"{Section}:Interval must be positive.", [nameof(Interval)]);
@@ -30,5 +36,6 @@ public sealed class PollingOptions : IValidatableObject
         if (TransientRetryInterval <= TimeSpan.Zero || TransientRetryInterval > MaxInterval)
             yield return new($"{Section}:TransientRetryInterval must be positive and at most MaxInterval.", [nameof(TransientRetryInterval)]);
         if (DefaultDeadline <= TimeSpan.Zero) yield return new($"{Section}:DefaultDeadline must be positive.", [nameof(DefaultDeadline)]);
+        if (MaxDeadline < DefaultDeadline) yield return new($"{Section}:MaxDeadline must be at least DefaultDeadline.", [nameof(MaxDeadline)]);
     }
 }

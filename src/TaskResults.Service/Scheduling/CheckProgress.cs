@@ -17,14 +17,16 @@ public sealed record CheckProgress(int Attempt, DateTimeOffset FirstCheckAt, Dat
     /// <summary>
     /// The progress of the check this delivery starts: attempt 1 for a new command, one more than
     /// the headers say for a rescheduled one. The deadline is the command's, else the first check
-    /// plus <paramref name="defaultLifetime"/>.
+    /// plus <see cref="PollingSchedule.DefaultDeadline"/>, and never later than the first check plus
+    /// <see cref="PollingSchedule.MaxDeadline"/>: no job is polled forever.
     /// </summary>
-    public static CheckProgress Begin(ConsumeContext context, DateTimeOffset? commandDeadline, DateTimeOffset now, TimeSpan defaultLifetime)
+    public static CheckProgress Begin(ConsumeContext context, DateTimeOffset? commandDeadline, DateTimeOffset now, PollingSchedule schedule)
     {
         var headers = context.Headers;
         var previousAttempts = ReadInt(headers, AttemptHeader);
         var firstCheckAt = ReadTime(headers, FirstCheckAtHeader) ?? now;
-        var deadline = ReadTime(headers, DeadlineHeader) ?? commandDeadline ?? firstCheckAt + defaultLifetime;
+        var wanted = ReadTime(headers, DeadlineHeader) ?? commandDeadline ?? firstCheckAt + schedule.DefaultDeadline;
+        var deadline = wanted < firstCheckAt + schedule.MaxDeadline ? wanted : firstCheckAt + schedule.MaxDeadline;
         return new CheckProgress(Math.Max(previousAttempts, 0) + 1, firstCheckAt, deadline, Math.Max(ReadInt(headers, TransientErrorsHeader), 0));
     }
 

@@ -26,6 +26,8 @@ public sealed class PollingSchedule
 
     public TimeSpan DefaultDeadline => _options.DefaultDeadline;
 
+    public TimeSpan MaxDeadline => _options.MaxDeadline;
+
     /// <summary>The wait after the <paramref name="attempt"/>-th check said pending (1-based).</summary>
     public TimeSpan AfterPending(int attempt) => _pendingDelays[Math.Clamp(attempt - 1, 0, _pendingDelays.Length - 1)];
 

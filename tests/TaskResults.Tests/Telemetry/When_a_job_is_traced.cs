@@ -88,7 +88,7 @@ public sealed class When_a_job_is_traced
         listener.Start();
 
         await using var service = await ServiceHarness.StartAsync();
-        service.Api.Script("measured-1", FakeResponse.Status("QUEUING"), FakeResponse.Error(503, "ERROR_GATEWAY", "Bad gateway"),
+        service.Api.Script("measured-1", FakeResponse.Status("QUEUING"), FakeResponse.Error(429, "EXCEEDING_LIMITS", "Slow down"),
             FakeResponse.Status("PROCESS_FAILED"));
         await service.Send(new CheckTaskResult { JobId = "measured-1", TaskType = TaskTypes.GenerateCartoonizedImage });
         await service.WaitFor<TaskFailed>("measured-1");

@@ -1,0 +1,82 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using TaskResults.Service.Api;
+using TaskResults.Service.Options;
+
+namespace TaskResults.Tests.Resilience;
+
+public sealed class When_calls_are_throttled
+{
+    private readonly FakeTimeProvider _clock = new();
+
+    private ApiThrottle Throttle(int perSecond, int concurrent = 100) =>
+        new(Options.Create(new AILabToolsOptions { MaxRequestsPerSecond = perSecond, MaxConcurrentRequests = concurrent }), _clock, NullLogger<ApiThrottle>.Instance);
+
+    /// <summary>Starts <paramref name="calls"/> entries at once and moves the fake clock on in 10 ms steps until all got through; returns when each did.</summary>
+    private async Task<List<TimeSpan>> EnterAll(ApiThrottle throttle, int calls, TimeSpan limit)
+    {
+        var start = _clock.GetTimestamp();
+        var entered = new List<TimeSpan>();
+        var pending = Enumerable.Range(0, calls).Select(async _ =>
+        {
+            using var lease = await throttle.EnterAsync(CancellationToken.None);
+            lock (entered) entered.Add(_clock.GetElapsedTime(start, lease.Timestamp));
+        }).ToList();
+
+        while (pending.Any(t => !t.IsCompleted) && _clock.GetElapsedTime(start) < limit)
+        {
+            await Task.Yield();
+            await Task.Delay(1);
+            _clock.Advance(TimeSpan.FromMilliseconds(10));
+        }
+
+        await Task.WhenAll(pending);
+        return entered.Order().ToList();
+    }
+
+    private static int MostInAnyWindow(IReadOnlyList<TimeSpan> times) =>
+        times.Select(from => times.Count(t => t >= from && t < from + TimeSpan.FromSeconds(1))).Max();
+
+    [Fact]
+    public async Task Should_never_let_more_than_the_limit_through_in_any_second()
+    {
+        var entered = await EnterAll(Throttle(perSecond: 5), calls: 23, limit: TimeSpan.FromSeconds(30));
+
+        Assert.Equal(23, entered.Count);
+        Assert.Equal(5, MostInAnyWindow(entered));
+        // …and does not hold calls back longer than the limit needs: 23 calls at 5/s take 4 windows.
+        Assert.InRange(entered[^1].TotalSeconds, 4.0, 4.2);
+    }
+
+    [Fact]
+    public async Task Should_halve_the_rate_when_the_API_complains_and_climb_back_when_it_stops()
+    {
+        var throttle = Throttle(perSecond: 10);
+        throttle.SlowDown();
+        throttle.SlowDown(); // the same burst of complaints: counted once
+        Assert.Equal(5, throttle.CurrentRate);
+
+        var slowed = await EnterAll(throttle, calls: 10, limit: TimeSpan.FromSeconds(5));
+        Assert.Equal(5, MostInAnyWindow(slowed.Where(t => t < TimeSpan.FromSeconds(1.5)).ToList()));
+
+        _clock.Advance(TimeSpan.FromSeconds(10));
+        await EnterAll(throttle, calls: 40, limit: TimeSpan.FromSeconds(30));
+        Assert.Equal(10, throttle.CurrentRate);
+    }
+
+    [Fact]
+    public async Task Should_hold_a_call_while_the_concurrency_limit_is_reached()
+    {
+        var throttle = Throttle(perSecond: 1000, concurrent: 2);
+        var first = await throttle.EnterAsync(CancellationToken.None);
+        using var second = await throttle.EnterAsync(CancellationToken.None);
+
+        var third = throttle.EnterAsync(CancellationToken.None);
+        await Task.Delay(50);
+        Assert.False(third.IsCompleted);
+
+        first.Dispose();
+        (await third.WaitAsync(TimeSpan.FromSeconds(5))).Dispose();
+    }
+}

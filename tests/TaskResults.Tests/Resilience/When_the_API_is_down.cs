@@ -1,0 +1,98 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using TaskResults.Service.Api;
+using TaskResults.Service.Options;
+
+namespace TaskResults.Tests.Resilience;
+
+public sealed class When_the_API_is_down : IAsyncLifetime
+{
+    private readonly FakeTimeProvider _clock = new();
+    private readonly AILabToolsOptions _options = new()
+    {
+        ApiKey = FakeAILabToolsApi.ApiKey, QuickRetries = 0, BreakAfterFailures = 3, BreakDuration = TimeSpan.FromSeconds(30), MaxRequestsPerSecond = 100,
+    };
+
+    private FakeAILabToolsApi _api = null!;
+
+    public async Task InitializeAsync() => _api = await FakeAILabToolsApi.StartAsync();
+
+    public async Task DisposeAsync() => await _api.DisposeAsync();
+
+    private GuardedTaskResultApi Guarded(ApiThrottle? throttle = null)
+    {
+        _options.BaseUrl = _api.BaseUrl;
+        var options = Options.Create(_options);
+        return new GuardedTaskResultApi(
+            TestClients.Create(_api.BaseUrl, o => { o.QuickRetries = 0; }),
+            throttle ?? new ApiThrottle(options, TimeProvider.System, NullLogger<ApiThrottle>.Instance),
+            new ApiCircuitBreaker(options, _clock, NullLogger<ApiCircuitBreaker>.Instance),
+            new ApiIncidentLog(_clock, NullLogger<ApiIncidentLog>.Instance),
+            options,
+            TimeProvider.System);
+    }
+
+    [Fact]
+    public async Task Should_stop_calling_after_failures_in_a_row_and_test_it_again_after_the_break()
+    {
+        _api.Script("down", FakeResponse.Error(503, "ERROR_RESOURCE_UNAVAILABLE", "Down"));
+        var guarded = Guarded();
+
+        for (var i = 0; i < 3; i++) Assert.IsType<CheckOutcome.TransientError>(await guarded.CheckAsync("down", TaskTypes.HdColourMigration, default));
+        var paused = Assert.IsType<CheckOutcome.TransientError>(await guarded.CheckAsync("down", TaskTypes.HdColourMigration, default));
+
+        Assert.Equal("CIRCUIT_OPEN", paused.Error.Code);
+        Assert.Equal(TimeSpan.FromSeconds(30), paused.RetryAfter);
+        Assert.Equal(3, _api.CallsFor("down"));
+
+        // After the break one call tests the API; it answers, so calls resume.
+        _api.Script("down", FakeResponse.Status("PROCESSING"));
+        _clock.Advance(TimeSpan.FromSeconds(31));
+        Assert.IsType<CheckOutcome.Pending>(await guarded.CheckAsync("down", TaskTypes.HdColourMigration, default));
+        Assert.IsType<CheckOutcome.Pending>(await guarded.CheckAsync("down", TaskTypes.HdColourMigration, default));
+        Assert.Equal(5, _api.CallsFor("down"));
+    }
+
+    [Fact]
+    public async Task Should_open_again_at_once_when_the_test_call_fails()
+    {
+        _api.Script("still-down", FakeResponse.Raw(502, "<html>Bad gateway</html>"));
+        var guarded = Guarded();
+        for (var i = 0; i < 3; i++) await guarded.CheckAsync("still-down", TaskTypes.HdColourMigration, default);
+
+        _clock.Advance(TimeSpan.FromSeconds(31));
+        await guarded.CheckAsync("still-down", TaskTypes.HdColourMigration, default);
+        var paused = Assert.IsType<CheckOutcome.TransientError>(await guarded.CheckAsync("still-down", TaskTypes.HdColourMigration, default));
+
+        Assert.Equal("CIRCUIT_OPEN", paused.Error.Code);
+        Assert.Equal(4, _api.CallsFor("still-down"));
+    }
+
+    [Fact]
+    public async Task Should_retry_a_server_fault_quickly_within_the_check()
+    {
+        _options.QuickRetries = 2;
+        _api.Script("flaky", FakeResponse.Error(503, "SERVICE_INTERNAL_ERROR", "Oops"), FakeResponse.Raw(502, "<html/>"),
+            FakeResponse.Status("PROCESS_SUCCESS", imageList: ["https://files.example/f.png"]));
+
+        var outcome = await Guarded().CheckAsync("flaky", TaskTypes.HdColourMigration, default);
+
+        Assert.IsType<CheckOutcome.Succeeded>(outcome);
+        Assert.Equal(3, _api.CallsFor("flaky"));
+    }
+
+    [Fact]
+    public async Task Should_not_retry_a_rate_limit_within_the_check_but_slow_down()
+    {
+        _options.QuickRetries = 2;
+        var throttle = new ApiThrottle(Options.Create(_options), TimeProvider.System, NullLogger<ApiThrottle>.Instance);
+        _api.Script("limited", FakeResponse.Error(429, "EXCEEDING_LIMITS", "Too many requests"));
+
+        var outcome = await Guarded(throttle).CheckAsync("limited", TaskTypes.HdColourMigration, default);
+
+        Assert.Equal("EXCEEDING_LIMITS", Assert.IsType<CheckOutcome.TransientError>(outcome).Error.Code);
+        Assert.Equal(1, _api.CallsFor("limited"));
+        Assert.Equal(50, throttle.CurrentRate);
+    }
+}
