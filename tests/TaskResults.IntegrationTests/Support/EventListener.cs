@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
 using MassTransit;
 
 namespace TaskResults.IntegrationTests.Support;
@@ -51,6 +52,12 @@ public sealed class EventListener : IAsyncDisposable
     /// <summary>The events of type <typeparamref name="T"/> for one job, in arrival order.</summary>
     public IReadOnlyList<ConsumeContext<T>> Events<T>(string jobId) where T : class =>
         _events.OfType<ConsumeContext<T>>().Where(c => JobIdOf(c.Message) == jobId).ToList();
+
+    /// <summary>Every event received so far, serialized: for scanning what subscribers see.</summary>
+    public string AllEventsAsJson() =>
+        string.Join('\n', _events.Select(e => e.TryGetMessage<TaskPending>(out var p) ? JsonSerializer.Serialize(p.Message)
+            : e.TryGetMessage<TaskSucceeded>(out var s) ? JsonSerializer.Serialize(s.Message)
+            : e.TryGetMessage<TaskFailed>(out var f) ? JsonSerializer.Serialize(f.Message) : ""));
 
     /// <summary>Waits for the first event of type <typeparamref name="T"/> for the job, or fails after <paramref name="timeout"/>.</summary>
     public async Task<ConsumeContext<T>> WaitFor<T>(string jobId, TimeSpan timeout) where T : class

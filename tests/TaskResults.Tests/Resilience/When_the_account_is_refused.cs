@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+using TaskResults.Service.Api;
 
 namespace TaskResults.Tests.Resilience;
 
@@ -27,19 +29,23 @@ public sealed class When_the_account_is_refused
     }
 
     [Fact]
-    public async Task Should_say_when_the_incident_is_over()
+    public void Should_say_when_the_incident_is_over_and_count_a_later_one_as_new()
     {
+        var clock = new FakeTimeProvider();
         var logs = new CapturingLoggerProvider();
-        await using var service = await ServiceHarness.StartAsync(services: s => s.AddLogging(l => l.AddProvider(logs)));
-        service.Api.Script("refused", FakeResponse.Error(401, "ERROR_USER_NOT_EXISTS", "Unknown key"));
-        service.Api.Script("accepted", FakeResponse.Status("PROCESS_SUCCESS", resultUrl: "https://files.example/ok.png"));
+        var incidents = new ApiIncidentLog(clock, new LoggerFactory([logs]).CreateLogger<ApiIncidentLog>());
+        var refused = new CheckOutcome.PermanentError(new ApiError("ERROR_USER_NOT_EXISTS", "Unknown key"), ApiErrorClass.BadKeyOrAccount) { Call = ApiCallInfo.None };
+        var accepted = new CheckOutcome.Pending("QUEUING") { Call = ApiCallInfo.None };
 
-        await service.Send(new CheckTaskResult { JobId = "refused", TaskType = TaskTypes.HdColourMigration });
-        await service.WaitFor<TaskFailed>("refused");
-        await service.Send(new CheckTaskResult { JobId = "accepted", TaskType = TaskTypes.GenerateCartoonizedImage });
-        await service.WaitFor<TaskSucceeded>("accepted");
+        incidents.Observe(refused);
+        incidents.Observe(accepted); // one job's status still reads fine: the account is not fixed yet
+        clock.Advance(TimeSpan.FromSeconds(30));
+        incidents.Observe(refused);
+        clock.Advance(ApiIncidentLog.QuietPeriod);
+        incidents.Observe(accepted);
+        incidents.Observe(refused);
 
-        Assert.Single(logs.Lines, l => l.Level == LogLevel.Critical && l.Message.Contains("BadKeyOrAccount", StringComparison.Ordinal));
-        Assert.Single(logs.Lines, l => l.Message.Contains("accepts calls again", StringComparison.Ordinal));
+        Assert.Equal(2, logs.Lines.Count(l => l.Level == LogLevel.Critical));
+        Assert.Single(logs.Lines, l => l.Message.Contains("accepts calls again", StringComparison.Ordinal) && l.Message.Contains("2 checks refused", StringComparison.Ordinal));
     }
 }

@@ -27,6 +27,9 @@ public sealed class FakeAILabToolsApi : IAsyncDisposable
 
     public ConcurrentQueue<RecordedRequest> Requests { get; } = new();
 
+    /// <summary>While set, every call gets this answer whatever its job's script says (an outage).</summary>
+    public FakeResponse? Outage { get; set; }
+
     public static async Task<FakeAILabToolsApi> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -59,9 +62,9 @@ public sealed class FakeAILabToolsApi : IAsyncDisposable
             http.Request.Headers["ailabapi-api-key"].FirstOrDefault(),
             DateTimeOffset.UtcNow));
 
-        var response = _scripts.TryGetValue(jobId, out var script)
+        var response = Outage ?? (_scripts.TryGetValue(jobId, out var script)
             ? script.Next()
-            : FakeResponse.Error(404, "ERROR_RESOURCE_NOT_FOUND", "No such job.");
+            : FakeResponse.Error(404, "ERROR_RESOURCE_NOT_FOUND", "No such job."));
         await response.WriteAsync(http);
     }
 
