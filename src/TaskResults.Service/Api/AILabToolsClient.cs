@@ -49,6 +49,12 @@ public sealed class AILabToolsClient(HttpClient httpClient, IOptions<AILabToolsO
         }
 
         var retryAfter = RetryAfter(response);
+        if (response.ErrorException is { } readError && response.RawBytes is null)
+        {
+            // Headers came, the body did not: too large for the buffer cap, too slow, or cut off.
+            return Transient(null, $"HTTP {httpStatus}: the answer could not be read: {readError.Message}", new ApiCallInfo(httpStatus, null, null), retryAfter);
+        }
+
         var rawBytes = response.RawBytes?.Length ?? 0;
         if (rawBytes > _options.MaxResponseBytes)
         {

@@ -99,6 +99,9 @@ public sealed record FakeResponse(int StatusCode, string Body, string ContentTyp
     /// <summary>Drop the connection instead of answering.</summary>
     public bool Abort { get; init; }
 
+    /// <summary>Send the body in 10 pieces with this pause between them (a slow body).</summary>
+    public TimeSpan Trickle { get; init; }
+
     /// <summary>The seed endpoint's answer with <c>data.status</c> (and optional results).</summary>
     public static FakeResponse Status(string status, string? resultUrl = null, string[]? imageList = null)
     {
@@ -164,6 +167,19 @@ public sealed record FakeResponse(int StatusCode, string Body, string ContentTyp
         http.Response.StatusCode = StatusCode;
         http.Response.ContentType = ContentType;
         foreach (var (name, value) in Headers) http.Response.Headers[name] = value;
-        await http.Response.WriteAsync(Body);
+        if (Trickle <= TimeSpan.Zero)
+        {
+            await http.Response.WriteAsync(Body);
+            return;
+        }
+
+        var piece = Math.Max(1, Body.Length / 10);
+        for (var start = 0; start < Body.Length; start += piece)
+        {
+            await http.Response.WriteAsync(Body.Substring(start, Math.Min(piece, Body.Length - start)));
+            await http.Response.Body.FlushAsync();
+            try { await Task.Delay(Trickle, http.RequestAborted); }
+            catch (OperationCanceledException) { return; }
+        }
     }
 }

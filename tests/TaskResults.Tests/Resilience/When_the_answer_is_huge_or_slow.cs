@@ -1,0 +1,56 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using TaskResults.Service.Api;
+using TaskResults.Service.Extensions;
+
+namespace TaskResults.Tests.Resilience;
+
+public sealed class When_the_answer_is_huge_or_slow : IAsyncLifetime
+{
+    private FakeAILabToolsApi _api = null!;
+    private ServiceProvider _services = null!;
+
+    public async Task InitializeAsync()
+    {
+        _api = await FakeAILabToolsApi.StartAsync();
+        var settings = TestConfiguration.For(_api);
+        settings["AILabTools:MaxResponseBytes"] = "65536";
+        settings["AILabTools:Timeout"] = "00:00:00.500";
+        var collection = new ServiceCollection()
+            .AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings).Build())
+            .AddLogging();
+        _services = collection.AddTaskResultsCore().BuildServiceProvider();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _services.DisposeAsync();
+        await _api.DisposeAsync();
+    }
+
+    // The client as the service builds it: the HttpClient from the factory, with its buffer cap.
+    private AILabToolsClient Client => _services.GetRequiredService<AILabToolsClient>();
+
+    [Fact]
+    public async Task Should_stop_reading_a_huge_answer_at_the_cap_and_call_it_transient()
+    {
+        var huge = """{"data":{"status":"PROCESS_SUCCESS","result_url":"https://x/""" + new string('a', 20_000_000) + "\"}}";
+        _api.Script("huge", new FakeResponse(200, huge));
+
+        var outcome = await Client.CheckAsync("huge", TaskTypes.GenerateCartoonizedImage, default);
+
+        var transient = Assert.IsType<CheckOutcome.TransientError>(outcome);
+        // Stopped at the cap while reading: had it buffered the 20 MB, the message would give their size.
+        Assert.DoesNotContain("20000", transient.Error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Should_give_up_on_a_body_that_trickles_past_the_timeout()
+    {
+        _api.Script("slow-body", FakeResponse.Status("PROCESSING") with { Trickle = TimeSpan.FromMilliseconds(300) });
+
+        var outcome = await Client.CheckAsync("slow-body", TaskTypes.HdColourMigration, default);
+
+        Assert.IsType<CheckOutcome.TransientError>(outcome);
+    }
+}
