@@ -62,12 +62,19 @@ public static class TaskResultsTelemetry
         _ => Outcomes.Failed,
     };
 
-    /// <summary>Marks the current span (MassTransit's consume span) as a check of this job.</summary>
+    /// <summary>
+    /// Marks the current span (MassTransit's "process" span) as a check of this job, and the
+    /// "receive" span around it, which started before the message was read.
+    /// </summary>
     public static void TagCheck(Activity? activity, CheckTaskResult command, int attempt)
     {
-        activity?.SetTag(Tags.JobId, command.JobId)
-            .SetTag(Tags.TaskType, command.TaskType)
-            .SetTag(Tags.Attempt, attempt);
+        for (var span = activity; span is not null; span = span.Parent)
+        {
+            span.SetTag(Tags.JobId, command.JobId)
+                .SetTag(Tags.TaskType, command.TaskType)
+                .SetTag(Tags.Attempt, attempt);
+            if (span.Parent is not { Kind: ActivityKind.Consumer } parent || parent.Source != span.Source) break;
+        }
     }
 
     public static void TagApiAnswer(Activity? activity, CheckOutcome outcome)

@@ -39,9 +39,11 @@ public sealed class When_a_job_is_traced
             FakeResponse.Status("PROCESS_SUCCESS", imageList: ["https://files.example/traced.png"]));
 
         ActivityTraceId traceId;
+        ActivitySpanId senderSpanId;
         using (var publish = Publisher.StartActivity("order-service sends CheckTaskResult"))
         {
             traceId = publish!.TraceId;
+            senderSpanId = publish.SpanId;
             await service.Send(new CheckTaskResult { JobId = "traced-1", TaskType = TaskTypes.HdColourMigration });
         }
 
@@ -51,8 +53,11 @@ public sealed class When_a_job_is_traced
 
         var jobSpans = spans.Where(s => (s.GetTagItem(Tags.JobId) as string) == "traced-1").ToList();
         Assert.All(jobSpans, span => Assert.Equal(traceId, span.TraceId));
+        // Every span of the trace but the sender's own (its span and its send) belongs to the job: receive, process, API, HTTP, send, publish.
+        Assert.All(spans.Where(s => s.TraceId == traceId && s.SpanId != senderSpanId && s.ParentSpanId != senderSpanId), span => Assert.Contains(span, jobSpans));
+        Assert.Equal(3, jobSpans.Count(s => s.DisplayName == "check-task-result receive"));
 
-        var checks = jobSpans.Where(s => s.Source.Name == "MassTransit" && s.Kind == ActivityKind.Consumer).OrderBy(s => s.StartTimeUtc).ToList();
+        var checks = jobSpans.Where(s => s.DisplayName == "check-task-result process").OrderBy(s => s.StartTimeUtc).ToList();
         Assert.Equal([1, 2, 3], checks.Select(s => (int)s.GetTagItem(Tags.Attempt)!));
         Assert.All(checks, s => Assert.Equal(TaskTypes.HdColourMigration, s.GetTagItem(Tags.TaskType)));
 
