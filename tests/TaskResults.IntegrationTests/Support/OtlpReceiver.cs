@@ -1,20 +1,13 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace TaskResults.IntegrationTests.Support;
 
 /// <summary>A real OTLP/HTTP endpoint on 127.0.0.1 that keeps every export it receives, raw.</summary>
 public sealed class OtlpReceiver : IAsyncDisposable
 {
-    private readonly WebApplication _app;
-
-    private OtlpReceiver(WebApplication app) => _app = app;
+    private WebApplication _app = null!;
 
     public string Endpoint { get; private set; } = "";
 
@@ -22,12 +15,8 @@ public sealed class OtlpReceiver : IAsyncDisposable
 
     public static async Task<OtlpReceiver> StartAsync(string url = "http://127.0.0.1:0")
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls(url);
-        var app = builder.Build();
-        var receiver = new OtlpReceiver(app);
-        app.MapPost("/v1/{signal}", async (HttpContext http) =>
+        var receiver = new OtlpReceiver();
+        (receiver._app, receiver.Endpoint) = await LoopbackWebApp.StartAsync(app => app.MapPost("/v1/{signal}", async (HttpContext http) =>
         {
             using var body = new MemoryStream();
             await http.Request.Body.CopyToAsync(body);
@@ -35,9 +24,7 @@ public sealed class OtlpReceiver : IAsyncDisposable
             // An empty protobuf message is a valid Export*ServiceResponse.
             http.Response.ContentType = "application/x-protobuf";
             return Results.Empty;
-        });
-        await app.StartAsync();
-        receiver.Endpoint = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        }), url);
         return receiver;
     }
 

@@ -1,12 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace TaskResults.Tests.Support;
 
@@ -18,10 +13,8 @@ public sealed class FakeAILabToolsApi : IAsyncDisposable
 {
     public const string ApiKey = "test-key-0123456789abcdef0123456789abcdef";
 
-    private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, JobScript> _scripts = new();
-
-    private FakeAILabToolsApi(WebApplication app) => _app = app;
+    private WebApplication _app = null!;
 
     public string BaseUrl { get; private set; } = "";
 
@@ -32,14 +25,8 @@ public sealed class FakeAILabToolsApi : IAsyncDisposable
 
     public static async Task<FakeAILabToolsApi> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
-        var fake = new FakeAILabToolsApi(app);
-        app.Map("/api/{**path}", fake.Handle);
-        await app.StartAsync();
-        fake.BaseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var fake = new FakeAILabToolsApi();
+        (fake._app, fake.BaseUrl) = await LoopbackWebApp.StartAsync(app => app.Map("/api/{**path}", fake.Handle));
         return fake;
     }
 
