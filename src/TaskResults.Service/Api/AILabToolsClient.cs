@@ -22,7 +22,7 @@ public sealed class AILabToolsClient(HttpClient httpClient, IOptions<AILabToolsO
     private const string ApiKeyHeader = "ailabapi-api-key";
 
     private readonly AILabToolsOptions _options = options.Value;
-    private readonly RestClient _rest = new(httpClient, new RestClientOptions(options.Value.BaseUrl) { ThrowOnAnyError = false });
+    private readonly RestClient _rest = new(httpClient, new RestClientOptions(options.Value.BaseUrl) { ThrowOnAnyError = false, FollowRedirects = false });
     private readonly ITaskResultEndpoint[] _endpoints = endpoints.ToArray();
 
     public async Task<CheckOutcome> CheckAsync(string jobId, string taskType, CancellationToken cancellationToken)
@@ -46,6 +46,14 @@ public sealed class AILabToolsClient(HttpClient httpClient, IOptions<AILabToolsO
             // No answer at all: refused, reset, timed out. The exception's text names host and port, never the key.
             var what = response.ResponseStatus == ResponseStatus.TimedOut ? "timed out" : response.ErrorException?.Message ?? response.ResponseStatus.ToString();
             return new CheckOutcome.TransientError(new ApiError(null, $"No answer from the API: {what}"), null) { Call = ApiCallInfo.None };
+        }
+
+        if (httpStatus is >= 300 and < 400)
+        {
+            // Redirects are not followed: the key would go along to wherever they point.
+            var location = response.Headers?.FirstOrDefault(h => string.Equals(h.Name, "Location", StringComparison.OrdinalIgnoreCase))?.Value;
+            return new CheckOutcome.PermanentError(new ApiError(null, $"HTTP {httpStatus}: the API redirects to {location}; redirects are not followed (check AILabTools:BaseUrl)."),
+                ApiErrorClass.Other) { Call = new ApiCallInfo(httpStatus, null, null) };
         }
 
         var retryAfter = RetryAfter(response);

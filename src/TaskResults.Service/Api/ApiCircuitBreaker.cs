@@ -5,39 +5,62 @@ namespace TaskResults.Service.Api;
 
 /// <summary>
 /// When the API is down (BreakAfterFailures server or network faults in a row) the service stops
-/// calling it for BreakDuration, then lets one call through to test it. Jobs meanwhile wait in the
-/// broker with the transient-error backoff: none fails for the outage unless its deadline passes.
+/// calling it for BreakDuration, then lets one call through to test it. Checks that arrive meanwhile
+/// wait for the break to end (so the instance stops taking messages off the queue) and then go back
+/// to the broker with the transient backoff: no job fails for the outage unless its deadline passes.
 /// </summary>
 public sealed class ApiCircuitBreaker(IOptions<AILabToolsOptions> options, TimeProvider clock, ILogger<ApiCircuitBreaker> logger)
 {
+    /// <summary>The error code of a check that made no call because calls are paused.</summary>
+    public const string OpenCode = "CIRCUIT_OPEN";
+
+    private static readonly TimeSpan PollWhileOpen = TimeSpan.FromMilliseconds(250);
+
     private readonly object _lock = new();
     private readonly AILabToolsOptions _options = options.Value;
     private int _failuresInRow;
     private long? _openSince;
     private bool _trialInFlight;
 
-    /// <summary>Whether a call may go out now; when not, how long until one may.</summary>
-    public bool TryEnter(out TimeSpan retryIn)
+    /// <summary>How long until a call may go out (zero when calls flow).</summary>
+    public TimeSpan RetryIn
+    {
+        get
+        {
+            lock (_lock)
+            {
+                if (_openSince is not { } since) return TimeSpan.Zero;
+                var left = _options.BreakDuration - clock.GetElapsedTime(since);
+                return left > TimeSpan.Zero ? left : _options.BreakDuration;
+            }
+        }
+    }
+
+    /// <summary>
+    /// True when a call may go out now, or once the break ends; false when the break (or another
+    /// check's test call) outlasts one BreakDuration of waiting.
+    /// </summary>
+    public async Task<bool> WaitToEnterAsync(CancellationToken cancellationToken)
+    {
+        var waitedSince = clock.GetTimestamp();
+        while (!TryEnter())
+        {
+            if (clock.GetElapsedTime(waitedSince) >= _options.BreakDuration) return false;
+            await Task.Delay(PollWhileOpen, clock, cancellationToken);
+        }
+
+        return true;
+    }
+
+    /// <summary>Whether a call may go out now.</summary>
+    public bool TryEnter()
     {
         lock (_lock)
         {
-            retryIn = TimeSpan.Zero;
             if (_openSince is not { } since) return true;
-
-            var left = _options.BreakDuration - clock.GetElapsedTime(since);
-            if (left > TimeSpan.Zero)
-            {
-                retryIn = left;
-                return false;
-            }
+            if (clock.GetElapsedTime(since) < _options.BreakDuration || _trialInFlight) return false;
 
             // Half open: exactly one call tests the API.
-            if (_trialInFlight)
-            {
-                retryIn = _options.BreakDuration;
-                return false;
-            }
-
             _trialInFlight = true;
             return true;
         }
@@ -73,5 +96,11 @@ public sealed class ApiCircuitBreaker(IOptions<AILabToolsOptions> options, TimeP
                     _failuresInRow, _options.BreakDuration);
             }
         }
+    }
+
+    /// <summary>A call that ended without an answer or a fault (cancelled): frees the test slot it may hold.</summary>
+    public void Abandoned()
+    {
+        lock (_lock) _trialInFlight = false;
     }
 }

@@ -37,6 +37,13 @@ public static class ErrorClassifier
         ["ERROR_RESOURCE_RECLAIMED"] = ApiErrorClass.JobNotFound,
     }.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
 
+    private static readonly FrozenSet<string> RateLimit = FrozenSet.ToFrozenSet(
+        ["EXCEEDING_LIMITS", "AI_SERVICE_FLOW_RESTRICTION", "ERROR_BATCH_TASK_LIMIT_EXCEEDED"], StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Whether the API is saying "too many calls" (a code of the table, or a bare 429).</summary>
+    public static bool IsRateLimit(string? code, int? httpStatus) =>
+        string.IsNullOrEmpty(code) ? httpStatus == 429 : RateLimit.Contains(code);
+
     /// <summary>Whether an error with this code (may be null) and HTTP status is worth asking again.</summary>
     public static bool IsTransient(string? code, int? httpStatus)
     {

@@ -7,7 +7,8 @@ namespace TaskResults.Service.Api;
 /// Everything between a check and the wire: the circuit breaker, the throttle, a few quick retries
 /// for server or network faults, and the feedback each answer gives them. Rate-limit answers are
 /// not retried here: the throttle slows down and the broker-side backoff takes over, so the two
-/// kinds of retry never multiply.
+/// kinds of retry never multiply. While the breaker is open a check waits here for the break to
+/// end (holding its message, so the queue is not drained), then goes back to the broker.
 /// </summary>
 public sealed class GuardedTaskResultApi(
     AILabToolsClient client,
@@ -20,28 +21,30 @@ public sealed class GuardedTaskResultApi(
     private static readonly TimeSpan FirstQuickRetry = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan LongestQuickRetry = TimeSpan.FromSeconds(2);
 
-    /// <summary>The API's ways of saying "too many calls".</summary>
-    private static readonly HashSet<string> RateLimitCodes = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "EXCEEDING_LIMITS", "AI_SERVICE_FLOW_RESTRICTION", "ERROR_BATCH_TASK_LIMIT_EXCEEDED",
-    };
-
     public async Task<CheckOutcome> CheckAsync(string jobId, string taskType, CancellationToken cancellationToken)
     {
         for (var retry = 0; ; retry++)
         {
-            if (!breaker.TryEnter(out var pausedFor))
+            if (!await breaker.WaitToEnterAsync(cancellationToken))
             {
-                return new CheckOutcome.TransientError(new ApiError("CIRCUIT_OPEN", "Calls to the API are paused after repeated failures."), pausedFor)
+                return new CheckOutcome.TransientError(new ApiError(ApiCircuitBreaker.OpenCode, "Calls to the API are paused after repeated failures."), breaker.RetryIn)
                 {
                     Call = ApiCallInfo.None,
                 };
             }
 
             CheckOutcome outcome;
-            using (await throttle.EnterAsync(cancellationToken))
+            try
             {
-                outcome = await client.CheckAsync(jobId, taskType, cancellationToken);
+                using (await throttle.EnterAsync(cancellationToken))
+                {
+                    outcome = await client.CheckAsync(jobId, taskType, cancellationToken);
+                }
+            }
+            catch
+            {
+                breaker.Abandoned();
+                throw;
             }
 
             incidents.Observe(outcome);
@@ -51,7 +54,7 @@ public sealed class GuardedTaskResultApi(
                 return outcome;
             }
 
-            if (IsRateLimit(transient))
+            if (ErrorClassifier.IsRateLimit(transient.Error.Code, transient.Call.HttpStatus))
             {
                 breaker.Answered();
                 throttle.SlowDown();
@@ -64,9 +67,6 @@ public sealed class GuardedTaskResultApi(
             await Task.Delay(wait, clock, cancellationToken);
         }
     }
-
-    private static bool IsRateLimit(CheckOutcome.TransientError transient) =>
-        transient.Error.Code is { } code ? RateLimitCodes.Contains(code) : transient.Call.HttpStatus == 429;
 
     // Full jitter: a crowd of checks that failed together does not retry together.
     private static TimeSpan Jittered(TimeSpan upTo) => TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * upTo.TotalMilliseconds);

@@ -17,17 +17,19 @@ internal sealed record PublicFields(
     public static PublicFields Read(JsonElement root)
     {
         var detail = root.Object("error_detail");
+        var errorCode = root.Int("error_code");
         return new PublicFields(
             RequestId: root.String("request_id"),
             LogId: root.String("log_id"),
-            ErrorCode: root.Int("error_code"),
+            ErrorCode: errorCode,
             DetailStatusCode: detail?.Int("status_code"),
-            // The precise code first; error_code_str is the older, coarser one.
-            Code: detail?.String("code") ?? root.String("error_code_str"),
+            // The precise code decides. error_code_str (older, coarser, and not part of the success
+            // test) only names the error when error_code says there is one.
+            Code: detail?.String("code") ?? (errorCode is not (null or 0) ? root.String("error_code_str") : null),
             Message: detail?.String("message") ?? detail?.String("code_message") ?? root.String("error_msg"));
     }
 
-    /// <summary>Success is HTTP 2xx, error_code absent or 0, and no error code.</summary>
+    /// <summary>Success is HTTP 2xx, error_code absent or 0, and error_detail.code empty.</summary>
     public bool IsSuccess(int httpStatus) =>
         httpStatus is >= 200 and < 300 && ErrorCode is null or 0 && Code is null;
 

@@ -67,7 +67,7 @@ public sealed class CheckTaskResultConsumer(
                     RequestId = pending.Call.RequestId,
                     LogId = pending.Call.LogId,
                 });
-                await rechecks.ScheduleRecheck(context, progress.AfterAnswer(), wait);
+                await rechecks.ScheduleRecheck(context, progress.AfterAnswer(), wait, now + wait);
                 break;
 
             case CheckOutcome.Succeeded succeeded:
@@ -95,9 +95,11 @@ public sealed class CheckTaskResultConsumer(
                 var retry = progress.AfterTransientError();
                 var backoff = schedule.AfterTransientError(retry.TransientErrorsInRow, transient.RetryAfter);
                 RecordCheck(Outcomes.TransientError);
-                logger.LogWarning("Transient API error for job {JobId} ({ErrorCode}: {ErrorMessage}); checking again in {Delay}",
+                // While calls are paused the breaker has said so once; one line per job would be noise.
+                logger.Log(transient.Error.Code == ApiCircuitBreaker.OpenCode ? LogLevel.Debug : LogLevel.Warning,
+                    "Transient API error for job {JobId} ({ErrorCode}: {ErrorMessage}); checking again in {Delay}",
                     command.JobId, transient.Error.Code, transient.Error.Message, backoff);
-                await rechecks.ScheduleRecheck(context, retry, backoff);
+                await rechecks.ScheduleRecheck(context, retry, backoff, now + backoff);
                 break;
 
             case CheckOutcome.PermanentError permanent:

@@ -17,8 +17,9 @@ public static class TaskResultsExtensions
         var waitQueues = bus.Transport == BusTransport.RabbitMq && bus.Rescheduling == RecheckDelivery.WaitQueues;
         if (waitQueues)
         {
-            // Registered before the bus, so the wait queues exist before the first check runs.
-            builder.Services.AddHostedService<WaitQueueTopology>();
+            // Rescheduling waits until the wait queues are declared (WaitQueueTopology.Ready).
+            builder.Services.AddSingleton<WaitQueueTopology>();
+            builder.Services.AddHostedService(provider => provider.GetRequiredService<WaitQueueTopology>());
             builder.Services.AddSingleton<IRecheckScheduler, WaitQueueRecheckScheduler>();
         }
 
@@ -83,6 +84,8 @@ public static class TaskResultsExtensions
             ConnectTimeout = provider.GetRequiredService<IOptions<AILabToolsOptions>>().Value.ConnectTimeout,
             // DNS changes are picked up; connections are reused otherwise.
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            // A redirect would carry the ailabapi-api-key header to another host.
+            AllowAutoRedirect = false,
         });
         return services;
     }

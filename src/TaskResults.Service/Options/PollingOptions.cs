@@ -10,7 +10,7 @@ public sealed class PollingOptions : IValidatableObject
     /// <summary>Wait after the first pending answer: 5 s, the vendor's advice.</summary>
     public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Each further pending answer multiplies the wait by this (1 keeps it constant).</summary>
+    /// <summary>Each further pending answer multiplies the wait by this: 1 keeps it constant, else 1.1 to 10.</summary>
     [Range(1.0, 10.0)]
     public double BackoffFactor { get; set; } = 1.0;
 
@@ -32,6 +32,7 @@ public sealed class PollingOptions : IValidatableObject
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (Interval <= TimeSpan.Zero) yield return new($"{Section}:Interval must be positive.", [nameof(Interval)]);
+        if (BackoffFactor is > 1.0 and < 1.1) yield return new($"{Section}:BackoffFactor must be 1 or at least 1.1.", [nameof(BackoffFactor)]);
         if (MaxInterval < Interval) yield return new($"{Section}:MaxInterval must be at least Interval.", [nameof(MaxInterval)]);
         if (TransientRetryInterval <= TimeSpan.Zero || TransientRetryInterval > MaxInterval)
             yield return new($"{Section}:TransientRetryInterval must be positive and at most MaxInterval.", [nameof(TransientRetryInterval)]);

@@ -9,5 +9,9 @@ namespace TaskResults.Service.Scheduling;
 /// </summary>
 public interface IRecheckScheduler
 {
-    Task ScheduleRecheck(ConsumeContext<CheckTaskResult> context, CheckProgress progress, TimeSpan delay);
+    /// <summary>
+    /// Brings the command back at <paramref name="dueAt"/>: <paramref name="delay"/> (one of the
+    /// schedule's delays) after the check began.
+    /// </summary>
+    Task ScheduleRecheck(ConsumeContext<CheckTaskResult> context, CheckProgress progress, TimeSpan delay, DateTimeOffset dueAt);
 }

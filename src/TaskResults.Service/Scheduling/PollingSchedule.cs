@@ -42,16 +42,21 @@ public sealed class PollingSchedule
         return AllDelays.FirstOrDefault(d => d >= asked, AllDelays[^1]);
     }
 
-    // start, start×factor, … up to and including max: a factor of 1 gives just [start].
+    /// <summary>Each delay is a queue on the broker: a schedule never holds more than this many.</summary>
+    public const int MaxDelaysPerSeries = 12;
+
+    // start, start×factor, … up to and including max: a factor of 1 gives just [start]. At most
+    // MaxDelaysPerSeries steps; the last one is always max, so the wait still reaches the cap.
     private static TimeSpan[] Series(TimeSpan start, double factor, TimeSpan max)
     {
         var delays = new List<TimeSpan> { start };
-        while (factor > 1.0 && delays[^1] < max)
+        while (factor > 1.0 && delays[^1] < max && delays.Count < MaxDelaysPerSeries - 1)
         {
-            var next = TimeSpan.FromMilliseconds(Math.Round(delays[^1].TotalMilliseconds * factor));
+            var next = TimeSpan.FromMilliseconds(Math.Ceiling(delays[^1].TotalMilliseconds * factor));
             delays.Add(next < max ? next : max);
         }
 
+        if (factor > 1.0 && delays[^1] < max) delays.Add(max);
         return delays.ToArray();
     }
 }

@@ -11,9 +11,16 @@ namespace TaskResults.Service.Scheduling;
 /// polling schedule, with a message TTL of that delay and nothing consuming it. An expired message
 /// is dead-lettered (at-least-once) to the <c>check-task-result</c> exchange and so back to the
 /// check queue. Each wait queue holds one delay, so a message never waits behind a longer one.
+/// Declared in the background, so the service answers /health/live while the broker is away;
+/// rescheduling waits for <see cref="Ready"/>.
 /// </summary>
-public sealed class WaitQueueTopology(PollingSchedule schedule, IOptions<MessageBusOptions> bus, ILogger<WaitQueueTopology> logger) : IHostedService
+public sealed class WaitQueueTopology(PollingSchedule schedule, IOptions<MessageBusOptions> bus, ILogger<WaitQueueTopology> logger) : BackgroundService
 {
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes once every wait queue is declared.</summary>
+    public Task Ready => _ready.Task;
+
     /// <summary>The exchange (and its queue) that holds commands for <paramref name="delay"/>.</summary>
     public static string NameFor(TimeSpan delay) =>
         $"{CheckTaskResultConsumerDefinition.QueueName}-wait-{((long)delay.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)}ms";
@@ -23,29 +30,29 @@ public sealed class WaitQueueTopology(PollingSchedule schedule, IOptions<Message
         ["x-queue-type"] = "quorum",
         ["x-message-ttl"] = (long)delay.TotalMilliseconds,
         ["x-dead-letter-exchange"] = CheckTaskResultConsumerDefinition.QueueName,
+        // Needs reject-publish overflow; with no length limit set, nothing is ever refused.
         ["x-dead-letter-strategy"] = "at-least-once",
-        // at-least-once dead-lettering requires it: a full wait queue refuses, it never drops.
         ["x-overflow"] = "reject-publish",
     };
 
-    /// <summary>Declares every wait queue before the bus starts; retries while the broker is not there yet.</summary>
-    public async Task StartAsync(CancellationToken cancellationToken)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var factory = new ConnectionFactory { Uri = new Uri(bus.Value.RabbitMq!), ClientProvidedName = "taskresults-topology" };
-        for (var attempt = 1; ; attempt++)
+        for (var attempt = 1; !stoppingToken.IsCancellationRequested; attempt++)
         {
             try
             {
-                await using var connection = await factory.CreateConnectionAsync(cancellationToken);
-                await using var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
-                await DeclareAsync(channel, cancellationToken);
+                await using var connection = await factory.CreateConnectionAsync(stoppingToken);
+                await using var channel = await connection.CreateChannelAsync(cancellationToken: stoppingToken);
+                await DeclareAsync(channel, stoppingToken);
                 logger.LogInformation("Declared wait queues for delays {Delays}", string.Join(", ", schedule.AllDelays));
+                _ready.TrySetResult();
                 return;
             }
-            catch (Exception exception) when (exception is not OperationCanceledException && attempt < 30)
+            catch (Exception exception) when (exception is not OperationCanceledException)
             {
                 logger.LogWarning("Cannot declare the wait queues at {Broker} yet ({Error}); trying again", bus.Value.RabbitMqForLogs, exception.Message);
-                await Task.Delay(TimeSpan.FromSeconds(Math.Min(attempt, 5)), cancellationToken);
+                await Task.Delay(TimeSpan.FromSeconds(Math.Min(attempt, 5)), stoppingToken);
             }
         }
     }
@@ -63,6 +70,4 @@ public sealed class WaitQueueTopology(PollingSchedule schedule, IOptions<Message
             await channel.QueueBindAsync(name, name, "", cancellationToken: cancellationToken);
         }
     }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -38,35 +38,58 @@ public sealed class When_the_API_is_down : IAsyncLifetime
     {
         _api.Script("down", FakeResponse.Error(503, "ERROR_RESOURCE_UNAVAILABLE", "Down"));
         var guarded = Guarded();
-
         for (var i = 0; i < 3; i++) Assert.IsType<CheckOutcome.TransientError>(await guarded.CheckAsync("down", TaskTypes.HdColourMigration, default));
-        var paused = Assert.IsType<CheckOutcome.TransientError>(await guarded.CheckAsync("down", TaskTypes.HdColourMigration, default));
 
-        Assert.Equal("CIRCUIT_OPEN", paused.Error.Code);
-        Assert.Equal(TimeSpan.FromSeconds(30), paused.RetryAfter);
+        // The next check is held, without a call, while the break lasts: the queue is not drained.
+        var held = guarded.CheckAsync("down", TaskTypes.HdColourMigration, default);
+        await Task.Delay(100);
+        Assert.False(held.IsCompleted);
         Assert.Equal(3, _api.CallsFor("down"));
 
-        // After the break one call tests the API; it answers, so calls resume.
+        // After the break it is the one call that tests the API; the API answers, so calls resume.
         _api.Script("down", FakeResponse.Status("PROCESSING"));
         _clock.Advance(TimeSpan.FromSeconds(31));
-        Assert.IsType<CheckOutcome.Pending>(await guarded.CheckAsync("down", TaskTypes.HdColourMigration, default));
+        Assert.IsType<CheckOutcome.Pending>(await held.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.IsType<CheckOutcome.Pending>(await guarded.CheckAsync("down", TaskTypes.HdColourMigration, default));
         Assert.Equal(5, _api.CallsFor("down"));
     }
 
     [Fact]
-    public async Task Should_open_again_at_once_when_the_test_call_fails()
+    public async Task Should_pause_again_at_once_when_the_test_call_fails()
     {
         _api.Script("still-down", FakeResponse.Raw(502, "<html>Bad gateway</html>"));
         var guarded = Guarded();
         for (var i = 0; i < 3; i++) await guarded.CheckAsync("still-down", TaskTypes.HdColourMigration, default);
-
         _clock.Advance(TimeSpan.FromSeconds(31));
         await guarded.CheckAsync("still-down", TaskTypes.HdColourMigration, default);
-        var paused = Assert.IsType<CheckOutcome.TransientError>(await guarded.CheckAsync("still-down", TaskTypes.HdColourMigration, default));
 
-        Assert.Equal("CIRCUIT_OPEN", paused.Error.Code);
+        using var stop = new CancellationTokenSource();
+        var held = guarded.CheckAsync("still-down", TaskTypes.HdColourMigration, stop.Token);
+        await Task.Delay(100);
+        Assert.False(held.IsCompleted);
         Assert.Equal(4, _api.CallsFor("still-down"));
+
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => held);
+    }
+
+    [Fact]
+    public async Task Should_free_the_test_slot_when_the_test_call_is_cancelled()
+    {
+        _api.Script("cancelled", FakeResponse.Error(503, "AI_SERVICE_ERROR", "Down"));
+        var guarded = Guarded();
+        for (var i = 0; i < 3; i++) await guarded.CheckAsync("cancelled", TaskTypes.HdColourMigration, default);
+        _clock.Advance(TimeSpan.FromSeconds(31));
+
+        _api.Script("cancelled", FakeResponse.Status("QUEUING") with { Delay = TimeSpan.FromSeconds(30) });
+        using (var stop = new CancellationTokenSource(TimeSpan.FromMilliseconds(300)))
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => guarded.CheckAsync("cancelled", TaskTypes.HdColourMigration, stop.Token));
+        }
+
+        // Without freeing it, every later check would wait for a test call that never ends.
+        _api.Script("cancelled", FakeResponse.Status("QUEUING"));
+        Assert.IsType<CheckOutcome.Pending>(await guarded.CheckAsync("cancelled", TaskTypes.HdColourMigration, default).WaitAsync(TimeSpan.FromSeconds(10)));
     }
 
     [Fact]

@@ -1,25 +1,20 @@
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using TaskResults.Service.Api;
-using TaskResults.Service.Extensions;
 
 namespace TaskResults.Tests.Resilience;
 
 public sealed class When_the_answer_is_huge_or_slow : IAsyncLifetime
 {
     private FakeAILabToolsApi _api = null!;
-    private ServiceProvider _services = null!;
+    private ClientServices _services = null!;
 
     public async Task InitializeAsync()
     {
         _api = await FakeAILabToolsApi.StartAsync();
-        var settings = TestConfiguration.For(_api);
-        settings["AILabTools:MaxResponseBytes"] = "65536";
-        settings["AILabTools:Timeout"] = "00:00:00.500";
-        var collection = new ServiceCollection()
-            .AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings).Build())
-            .AddLogging();
-        _services = collection.AddTaskResultsCore().BuildServiceProvider();
+        _services = ClientServices.Build(_api, settings =>
+        {
+            settings["AILabTools:MaxResponseBytes"] = "65536";
+            settings["AILabTools:Timeout"] = "00:00:00.500";
+        });
     }
 
     public async Task DisposeAsync()
@@ -28,8 +23,7 @@ public sealed class When_the_answer_is_huge_or_slow : IAsyncLifetime
         await _api.DisposeAsync();
     }
 
-    // The client as the service builds it: the HttpClient from the factory, with its buffer cap.
-    private AILabToolsClient Client => _services.GetRequiredService<AILabToolsClient>();
+    private AILabToolsClient Client => _services.Client;
 
     [Fact]
     public async Task Should_stop_reading_a_huge_answer_at_the_cap_and_call_it_transient()
