@@ -31,11 +31,19 @@ public sealed class When_commands_arrive_on_a_real_broker(Broker broker, ITestOu
             FakeResponse.Status("PROCESS_SUCCESS", resultUrl: "https://files.example/cartoon.png"));
         await StartService();
 
-        await Listener.Send(new CheckTaskResult { JobId = "pending-twice", TaskType = TaskTypes.GenerateCartoonizedImage });
+        var correlationId = Guid.NewGuid();
+        await Listener.Send(new CheckTaskResult { JobId = "pending-twice", TaskType = TaskTypes.GenerateCartoonizedImage }, correlationId);
 
         var succeeded = await Listener.WaitFor<TaskSucceeded>("pending-twice", EventTimeout);
         Assert.Equal(3, succeeded.Message.Attempts);
-        Assert.Equal(["QUEUING", "PROCESSING"], Listener.Events<TaskPending>("pending-twice").Select(p => p.Message.Status));
+        var pending = Listener.Events<TaskPending>("pending-twice");
+        Assert.Equal(["QUEUING", "PROCESSING"], pending.Select(p => p.Message.Status));
+
+        // The command came back through the wait queue twice and still carries the sender's ids.
+        Assert.Equal(correlationId, succeeded.CorrelationId);
+        Assert.All(pending, p => Assert.Equal(correlationId, p.CorrelationId));
+        Assert.All(pending, p => Assert.Equal(succeeded.ConversationId, p.ConversationId));
+        Assert.NotNull(succeeded.ConversationId);
 
         var calls = Api.Requests.Where(r => r.JobId == "pending-twice").Select(r => r.At).ToArray();
         Assert.Equal(3, calls.Length);

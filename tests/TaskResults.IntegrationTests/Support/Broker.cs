@@ -25,8 +25,7 @@ public sealed class Broker : IAsyncLifetime
             _ownNode = true;
         }
 
-        var env = File.ReadAllLines(Path.Combine(Directory, "env")).Select(l => l.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
-        Uri = new Uri(env["RABBITMQ_URI"]);
+        Uri = new Uri(NodeEnvironment()["RABBITMQ_URI"]);
     }
 
     public async Task DisposeAsync()
@@ -46,11 +45,12 @@ public sealed class Broker : IAsyncLifetime
     public async Task PurgeServiceQueues()
     {
         await using var connection = await Connect();
-        await using var channel = await connection.CreateChannelAsync();
         foreach (var queue in new[] { "check-task-result", "check-task-result_error", "check-task-result_skipped" }.Concat(await WaitQueues()))
         {
+            // A missing queue closes the channel it was asked on: one channel per queue.
+            await using var channel = await connection.CreateChannelAsync();
             try { await channel.QueuePurgeAsync(queue); }
-            catch (RabbitMQ.Client.Exceptions.OperationInterruptedException) { return; } // not declared yet: nothing to purge
+            catch (RabbitMQ.Client.Exceptions.OperationInterruptedException) { } // not declared yet: nothing to purge
         }
     }
 
@@ -61,6 +61,19 @@ public sealed class Broker : IAsyncLifetime
         await using var channel = await connection.CreateChannelAsync();
         try { return (await channel.QueueDeclarePassiveAsync(queue)).MessageCount; }
         catch (RabbitMQ.Client.Exceptions.OperationInterruptedException) { return null; }
+    }
+
+    /// <summary>Waits until <paramref name="queue"/> holds <paramref name="expected"/> messages; false if it never does within the timeout.</summary>
+    public async Task<bool> WaitForMessageCount(string queue, uint expected, TimeSpan timeout)
+    {
+        var stopAt = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < stopAt)
+        {
+            if (await MessageCount(queue) == expected) return true;
+            await Task.Delay(100);
+        }
+
+        return false;
     }
 
     public async Task<IConnection> Connect() => await new ConnectionFactory { Uri = Uri }.CreateConnectionAsync();
@@ -75,10 +88,9 @@ public sealed class Broker : IAsyncLifetime
     /// <summary>Runs rabbitmqctl against this node.</summary>
     public async Task<string> Ctl(params string[] args)
     {
-        var env = File.ReadAllLines(Path.Combine(Directory, "env")).Select(l => l.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
         var start = new ProcessStartInfo("/usr/lib/rabbitmq/bin/rabbitmqctl") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add("-n");
-        start.ArgumentList.Add(env["RABBITMQ_NODENAME"]);
+        start.ArgumentList.Add(NodeEnvironment()["RABBITMQ_NODENAME"]);
         start.ArgumentList.Add("-q");
         foreach (var arg in args) start.ArgumentList.Add(arg);
         start.Environment["HOME"] = Path.Combine(Directory, "home");
@@ -87,6 +99,10 @@ public sealed class Broker : IAsyncLifetime
         await process.WaitForExitAsync();
         return output;
     }
+
+    // DIR/env, written by scripts/rabbitmq.sh start: the node's name, ports and URI.
+    private Dictionary<string, string> NodeEnvironment() =>
+        File.ReadAllLines(Path.Combine(Directory, "env")).Select(line => line.Split('=', 2)).ToDictionary(pair => pair[0], pair => pair[1]);
 
     private static async Task Script(string verb, string directory)
     {

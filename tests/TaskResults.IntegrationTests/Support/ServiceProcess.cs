@@ -18,15 +18,17 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public string HealthUrl { get; }
 
+    /// <summary>The service as built for this test run.</summary>
+    public static string Dll => Path.Combine(RepositoryRoot.Path, "src", "TaskResults.Service", "bin", Configuration, "net10.0", "TaskResults.Service.dll");
+
     /// <summary>Everything the service wrote to stdout and stderr so far.</summary>
     public string Output => string.Join('\n', _output);
 
     public static async Task<ServiceProcess> StartAsync(IReadOnlyDictionary<string, string> environment)
     {
-        var dll = Path.Combine(RepositoryRoot.Path, "src", "TaskResults.Service", "bin", Configuration, "net10.0", "TaskResults.Service.dll");
         var port = FreePort();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(dll);
+        start.ArgumentList.Add(Dll);
         start.Environment["Urls"] = $"http://127.0.0.1:{port}";
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         foreach (var (key, value) in environment) start.Environment[key] = value;

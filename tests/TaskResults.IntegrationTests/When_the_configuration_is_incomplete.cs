@@ -1,0 +1,26 @@
+using System.Diagnostics;
+using TaskResults.IntegrationTests.Support;
+
+namespace TaskResults.IntegrationTests;
+
+public sealed class When_the_configuration_is_incomplete
+{
+    [Fact]
+    public async Task Should_stop_with_one_clear_line_and_exit_code_2()
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(ServiceProcess.Dll);
+        start.Environment["AILabTools__ApiKey"] = "";
+        start.Environment["Urls"] = "http://127.0.0.1:0";
+
+        using var process = Process.Start(start)!;
+        var errors = process.StandardError.ReadToEndAsync();
+        var output = process.StandardOutput.ReadToEndAsync();
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(30)), "The service did not stop.");
+
+        Assert.Equal(2, process.ExitCode);
+        var line = Assert.Single((await errors).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("AILabTools:ApiKey is not set", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", await output + line, StringComparison.Ordinal);
+    }
+}
