@@ -45,7 +45,9 @@ public sealed class CheckTaskResultConsumer(
 
         if (now >= progress.Deadline)
         {
-            await Fail(context, progress, FailureReasons.DeadlineExceeded, $"Not finished by the deadline {progress.Deadline:O}.", ApiCallInfo.None);
+            // Say why, when the API kept failing: a slow job and a broken API look alike otherwise.
+            var why = progress.LastError is null ? "" : $" The last check failed: {progress.LastError}";
+            await Fail(context, progress, FailureReasons.DeadlineExceeded, $"Not finished by the deadline {progress.Deadline:O}.{why}", ApiCallInfo.None);
             return;
         }
 
@@ -92,7 +94,7 @@ public sealed class CheckTaskResultConsumer(
 
             case CheckOutcome.TransientError transient:
                 // Not the job failing: ask again after a backoff, without an event.
-                var retry = progress.AfterTransientError();
+                var retry = progress.AfterTransientError($"{transient.Error.Code ?? (transient.Call.HttpStatus is { } status ? $"HTTP {status}" : "no answer")}: {transient.Error.Message}");
                 var backoff = schedule.AfterTransientError(retry.TransientErrorsInRow, transient.RetryAfter);
                 RecordCheck(Outcomes.TransientError);
                 // While calls are paused the breaker has said so once; one line per job would be noise.

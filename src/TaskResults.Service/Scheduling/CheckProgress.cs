@@ -7,12 +7,15 @@ namespace TaskResults.Service.Scheduling;
 /// How far the checking of one job has come. It travels in headers of the rescheduled command
 /// (the body stays the sender's), so nothing about a job lives in process memory.
 /// </summary>
-public sealed record CheckProgress(int Attempt, DateTimeOffset FirstCheckAt, DateTimeOffset Deadline, int TransientErrorsInRow)
+public sealed record CheckProgress(int Attempt, DateTimeOffset FirstCheckAt, DateTimeOffset Deadline, int TransientErrorsInRow, string? LastError = null)
 {
     public const string AttemptHeader = "TaskResults-Attempt";
     public const string FirstCheckAtHeader = "TaskResults-First-Check-At";
     public const string DeadlineHeader = "TaskResults-Deadline";
     public const string TransientErrorsHeader = "TaskResults-Transient-Errors";
+    public const string LastErrorHeader = "TaskResults-Last-Error";
+
+    private const int MaxLastErrorLength = 300;
 
     /// <summary>
     /// The progress of the check this delivery starts: attempt 1 for a new command, one more than
@@ -27,14 +30,19 @@ public sealed record CheckProgress(int Attempt, DateTimeOffset FirstCheckAt, Dat
         var firstCheckAt = ReadTime(headers, FirstCheckAtHeader) ?? now;
         var wanted = ReadTime(headers, DeadlineHeader) ?? commandDeadline ?? firstCheckAt + schedule.DefaultDeadline;
         var deadline = wanted < firstCheckAt + schedule.MaxDeadline ? wanted : firstCheckAt + schedule.MaxDeadline;
-        return new CheckProgress(Math.Max(previousAttempts, 0) + 1, firstCheckAt, deadline, Math.Max(ReadInt(headers, TransientErrorsHeader), 0));
+        return new CheckProgress(Math.Max(previousAttempts, 0) + 1, firstCheckAt, deadline, Math.Max(ReadInt(headers, TransientErrorsHeader), 0),
+            Text(headers, LastErrorHeader));
     }
 
     /// <summary>What the next delivery must know after this check ended with an answer (pending).</summary>
-    public CheckProgress AfterAnswer() => this with { TransientErrorsInRow = 0 };
+    public CheckProgress AfterAnswer() => this with { TransientErrorsInRow = 0, LastError = null };
 
-    /// <summary>What the next delivery must know after this check ended with a transient error.</summary>
-    public CheckProgress AfterTransientError() => this with { TransientErrorsInRow = TransientErrorsInRow + 1 };
+    /// <summary>What the next delivery must know after this check ended with a transient error: kept so a deadline can say why.</summary>
+    public CheckProgress AfterTransientError(string error) => this with
+    {
+        TransientErrorsInRow = TransientErrorsInRow + 1,
+        LastError = error.Length > MaxLastErrorLength ? error[..MaxLastErrorLength] : error,
+    };
 
     public void WriteTo(SendHeaders headers)
     {
@@ -42,6 +50,7 @@ public sealed record CheckProgress(int Attempt, DateTimeOffset FirstCheckAt, Dat
         headers.Set(FirstCheckAtHeader, FirstCheckAt.ToString("O", CultureInfo.InvariantCulture));
         headers.Set(DeadlineHeader, Deadline.ToString("O", CultureInfo.InvariantCulture));
         headers.Set(TransientErrorsHeader, TransientErrorsInRow.ToString(CultureInfo.InvariantCulture));
+        if (LastError is not null) headers.Set(LastErrorHeader, LastError);
     }
 
     // Header values come back as strings, numbers or bytes depending on the transport: read them as text.
