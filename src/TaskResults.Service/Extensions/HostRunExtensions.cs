@@ -13,17 +13,30 @@ public static class HostRunExtensions
     /// </summary>
     public static async Task<int> RunValidatedAsync(this WebApplication app)
     {
+        if (!await app.Services.ValidateOptionsAsync()) return ConfigurationError;
+
+        await app.RunAsync();
+        return 0;
+    }
+
+    /// <summary>Binds and validates every option; on a bad one writes one line on stderr and returns false.</summary>
+    public static async Task<bool> ValidateOptionsAsync(this IServiceProvider services)
+    {
         try
         {
-            app.Services.GetService<IStartupValidator>()?.Validate();
+            services.GetService<IStartupValidator>()?.Validate();
+            return true;
         }
         catch (OptionsValidationException exception)
         {
             await Console.Error.WriteLineAsync($"TaskResults cannot start: {string.Join(" ", exception.Failures)}");
-            return ConfigurationError;
+            return false;
         }
-
-        await app.RunAsync();
-        return 0;
+        catch (InvalidOperationException exception) when (exception.InnerException is FormatException)
+        {
+            // A value the binder cannot convert (Polling:Interval=abc): its message names key and value.
+            await Console.Error.WriteLineAsync($"TaskResults cannot start: {exception.Message}");
+            return false;
+        }
     }
 }
