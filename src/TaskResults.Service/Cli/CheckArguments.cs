@@ -9,7 +9,7 @@ namespace TaskResults.Service.Cli;
 /// The arguments of <c>check</c>. Parsed by hand: one argument, two options and a flag do not need
 /// a parser library.
 /// </summary>
-public sealed partial record CheckArguments(string JobId, string TaskType, DateTimeOffset? Deadline, bool Json)
+public sealed partial record CheckArguments(string JobId, string TaskType, DateTimeOffset? DeadlineAt, TimeSpan? DeadlineAfter, bool Json)
 {
     public const string Usage = """
         Usage: TaskResults.Service check <job-id> --type <type> [--deadline <when>] [--json]
@@ -20,8 +20,8 @@ public sealed partial record CheckArguments(string JobId, string TaskType, DateT
 
           <job-id>            the request_id the async API returned (the task_id for ASYNC_TASK)
           --type <type>       HD_COLOUR_MIGRATION, GENERATE_CARTOONIZED_IMAGE or ASYNC_TASK
-          --deadline <when>   give up at this time (2026-11-24T18:00:00Z) or after this long
-                              (90s, 5m, 1h, PT2M); default: Polling:DefaultDeadline after the first check
+          --deadline <when>   give up at this time (2026-11-24T18:00:00Z) or this long after the first
+                              check (90s, 5m, 1h, PT2M); default: Polling:DefaultDeadline (30 min)
           --json              print each event as one JSON object per line (camelCase; "event" names its type)
           -h, --help          show this text
 
@@ -45,12 +45,16 @@ public sealed partial record CheckArguments(string JobId, string TaskType, DateT
     /// <summary>Whether the arguments ask for <see cref="Usage"/>, wherever the flag stands.</summary>
     public static bool AsksForHelp(IEnumerable<string> args) => args.Any(a => a is "-h" or "--help");
 
-    /// <summary>Reads the arguments that follow <c>check</c>; a relative deadline counts from <paramref name="now"/>.</summary>
+    /// <summary>The command's deadline for a check that starts at <paramref name="now"/>; null for the configured default.</summary>
+    public DateTimeOffset? DeadlineFrom(DateTimeOffset now) => DeadlineAt ?? now + DeadlineAfter;
+
+    /// <summary>Reads the arguments that follow <c>check</c>.</summary>
     /// <exception cref="UsageException">The arguments are not usable; the message says why.</exception>
-    public static CheckArguments Parse(IReadOnlyList<string> args, DateTimeOffset now)
+    public static CheckArguments Parse(IReadOnlyList<string> args)
     {
         string? jobId = null, taskType = null;
-        DateTimeOffset? deadline = null;
+        DateTimeOffset? deadlineAt = null;
+        TimeSpan? deadlineAfter = null;
         var json = false;
         for (var i = 0; i < args.Count; i++)
         {
@@ -67,7 +71,7 @@ public sealed partial record CheckArguments(string JobId, string TaskType, DateT
                     taskType = Value();
                     break;
                 case "--deadline":
-                    deadline = ParseDeadline(Value(), now);
+                    (deadlineAt, deadlineAfter) = ParseDeadline(Value());
                     break;
                 case var option when option.StartsWith('-'):
                     throw new UsageException($"unknown option {option}.");
@@ -81,14 +85,14 @@ public sealed partial record CheckArguments(string JobId, string TaskType, DateT
 
         if (jobId is null) throw new UsageException("a job id is required.");
         if (taskType is null) throw new UsageException($"--type is required: {string.Join(", ", TaskTypes.All)}.");
-        return new CheckArguments(jobId, taskType, deadline, json);
+        return new CheckArguments(jobId, taskType, deadlineAt, deadlineAfter, json);
     }
 
-    /// <summary>An absolute ISO 8601 time (UTC unless it names an offset), or a duration from <paramref name="now"/>.</summary>
-    public static DateTimeOffset ParseDeadline(string text, DateTimeOffset now)
+    /// <summary>An absolute ISO 8601 time (UTC unless it names an offset), or a duration.</summary>
+    private static (DateTimeOffset? At, TimeSpan? After) ParseDeadline(string text)
     {
-        if (ParseDuration(text) is { } duration) return now + duration;
-        if (DateTimeOffset.TryParseExact(text, TimeFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)) return at;
+        if (ParseDuration(text) is { } duration) return (null, duration);
+        if (DateTimeOffset.TryParseExact(text, TimeFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)) return (at, null);
         throw new UsageException($"--deadline {text} is neither a time (2026-11-24T18:00:00Z) nor a duration (90s, 5m, 1h, PT2M).");
     }
 

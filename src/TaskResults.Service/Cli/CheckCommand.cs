@@ -37,7 +37,7 @@ public static class CheckCommand
         CheckArguments check;
         try
         {
-            check = CheckArguments.Parse(commandLine, DateTimeOffset.UtcNow);
+            check = CheckArguments.Parse(commandLine);
         }
         catch (UsageException exception)
         {
@@ -103,9 +103,11 @@ public static class CheckCommand
         });
         await events.Ready;
 
-        report.Starting(check, services.GetRequiredService<IOptions<AILabToolsOptions>>().Value.BaseUrl);
+        // A relative deadline counts from here, not from process start: starting up is not the job's time.
+        var deadline = check.DeadlineFrom(DateTimeOffset.UtcNow);
+        report.Starting(check, deadline, services.GetRequiredService<IOptions<AILabToolsOptions>>().Value.BaseUrl);
         var queue = await bus.GetSendEndpoint(new Uri($"queue:{CheckTaskResultConsumerDefinition.QueueName}"));
-        await queue.Send(new CheckTaskResult { JobId = check.JobId, TaskType = check.TaskType, Deadline = check.Deadline });
+        await queue.Send(new CheckTaskResult { JobId = check.JobId, TaskType = check.TaskType, Deadline = deadline });
 
         var result = await exitCode.Task;
         await events.StopAsync();

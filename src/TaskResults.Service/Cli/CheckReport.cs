@@ -22,11 +22,11 @@ public sealed class CheckReport(TextWriter output, bool json)
     };
 
     /// <summary>A heading for people; nothing with <c>--json</c>, where every line is an event.</summary>
-    public void Starting(CheckArguments check, string baseUrl)
+    public void Starting(CheckArguments check, DateTimeOffset? deadline, string baseUrl)
     {
         if (json) return;
-        var deadline = check.Deadline is { } at ? $", deadline {Time(at)}" : "";
-        output.WriteLine($"checking {check.JobId} ({check.TaskType}) at {baseUrl}{deadline}");
+        var until = deadline is { } at ? $", deadline {Time(at)}" : "";
+        output.WriteLine($"checking {check.JobId} ({check.TaskType}) at {baseUrl}{until}");
     }
 
     public void Pending(TaskPending pending, DateTimeOffset sentAt) => Write(pending, () =>
