@@ -5,6 +5,7 @@ using TaskResults.Contracts;
 using TaskResults.Service.Consumers;
 using TaskResults.Service.Extensions;
 using TaskResults.Service.Options;
+using TaskResults.Service.Scheduling;
 
 namespace TaskResults.Service.Cli;
 
@@ -68,7 +69,7 @@ public static class CheckCommand
     /// <summary>Sends the one command and reports its events until the final one, whose exit code it returns.</summary>
     private static async Task<int> CheckAsync(IServiceProvider services, CheckArguments check)
     {
-        var report = new CheckReport(Console.Out, check.Json);
+        var report = new CheckReport(Console.Out, check.Json, services.GetRequiredService<PollingSchedule>());
         var exitCode = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         var bus = services.GetRequiredService<IBus>();
 
@@ -79,7 +80,7 @@ public static class CheckCommand
             endpoint.ConcurrentMessageLimit = 1;
             endpoint.Handler<TaskPending>(context =>
             {
-                report.Pending(context.Message, SentAt(context));
+                report.Pending(context.Message);
                 return Task.CompletedTask;
             });
             endpoint.Handler<TaskSucceeded>(context =>

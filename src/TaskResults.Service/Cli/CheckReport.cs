@@ -4,16 +4,15 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using TaskResults.Contracts;
+using TaskResults.Service.Scheduling;
 
 namespace TaskResults.Service.Cli;
 
 /// <summary>
 /// Writes what happens to a check as it happens: lines for people, or with <c>--json</c> one JSON
 /// object per event and line, for scripts (the event's wire fields plus <c>event</c>, its type).
-/// Waits are counted from <c>sentAt</c>, when the event was published: the wait the service chose,
-/// not how late the line is printed.
 /// </summary>
-public sealed class CheckReport(TextWriter output, bool json)
+public sealed class CheckReport(TextWriter output, bool json, PollingSchedule schedule)
 {
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
     {
@@ -29,9 +28,12 @@ public sealed class CheckReport(TextWriter output, bool json)
         output.WriteLine($"checking {check.JobId} ({check.TaskType}) at {baseUrl}{until}");
     }
 
-    public void Pending(TaskPending pending, DateTimeOffset sentAt) => Write(pending, () =>
-        $"attempt {pending.Attempt}: {pending.Status}, next check in {Duration(pending.NextCheckAt - sentAt)}");
+    // The wait the consumer scheduled, from the same schedule: the event's NextCheckAt counts from
+    // before the API call, so after a slow call it would read shorter than the wait really is.
+    public void Pending(TaskPending pending) => Write(pending, () =>
+        $"attempt {pending.Attempt}: {pending.Status}, next check in {Duration(schedule.AfterPending(pending.Attempt))}");
 
+    /// <param name="sentAt">When the event was published: the expiry is counted from there, not from when the line is printed.</param>
     public void Succeeded(TaskSucceeded succeeded, DateTimeOffset sentAt) => Write(succeeded, () =>
     {
         var text = new StringBuilder($"succeeded after {Attempts(succeeded.Attempts)}");
