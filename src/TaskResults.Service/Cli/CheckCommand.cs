@@ -118,7 +118,7 @@ public static class CheckCommand
     private static DateTimeOffset SentAt(ConsumeContext context) =>
         context.SentTime is { } sent ? new DateTimeOffset(DateTime.SpecifyKind(sent, DateTimeKind.Utc)) : DateTimeOffset.UtcNow;
 
-    public static int ExitCodeFor(TaskFailed failed) => failed.Reason switch
+    private static int ExitCodeFor(TaskFailed failed) => failed.Reason switch
     {
         FailureReasons.DeadlineExceeded => DeadlinePassed,
         FailureReasons.InvalidCommand => UsageOrConfigurationError,

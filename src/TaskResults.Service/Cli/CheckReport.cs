@@ -71,7 +71,7 @@ public sealed class CheckReport(TextWriter output, bool json, PollingSchedule sc
     private static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     /// <summary>5s, 0.2s, 1m30s, 24h: short, and rounded to what a person reads.</summary>
-    internal static string Duration(TimeSpan span)
+    private static string Duration(TimeSpan span)
     {
         if (span < TimeSpan.FromMinutes(1)) return $"{Math.Max(span.TotalSeconds, 0).ToString("0.#", CultureInfo.InvariantCulture)}s";
         span = TimeSpan.FromSeconds(Math.Round(span.TotalSeconds));
