@@ -48,15 +48,17 @@ public sealed class When_the_simulator_is_queried(QuickSimulator simulator) : IC
         var (statuses, _) = await StatusesUntil(() => QueryImageTask(jobId, "HD_COLOUR_MIGRATION"), status);
         var (taskStatuses, _) = await StatusesUntil(() => QueryCommonTask(jobId), "3");
 
-        Assert.Equal(["QUEUING", "PROCESSING", status], statuses);
-        Assert.Equal("3", taskStatuses[^1]);
+        // The way there is the successful jobs' (above); here only where it ends.
+        Assert.Equal("QUEUING", statuses[0]);
+        Assert.Equal(status, statuses[^1]);
+        Assert.Equal(["3"], taskStatuses);
     }
 
     [Fact]
     public async Task A_stuck_job_is_still_processing_long_after_others_have_finished()
     {
         var jobId = Simulator.NewJobId("stuck");
-        var finishedByNow = DateTime.UtcNow + (simulator.QueuedFor + simulator.ProcessingFor) * 2;
+        var finishedByNow = DateTime.UtcNow + simulator.QueuedFor + simulator.ProcessingFor + TimeSpan.FromSeconds(1);
 
         await StatusesUntil(() => QueryImageTask(jobId, "HD_COLOUR_MIGRATION"), "PROCESSING");
         var statuses = new HashSet<string>();

@@ -13,10 +13,11 @@ public class Simulator : IAsyncLifetime
 
     private DotnetProcess? _process;
 
-    /// <summary>How long each job is QUEUING, then PROCESSING: long enough for a 200 ms poller to see both, on a busy machine too.</summary>
-    public virtual TimeSpan QueuedFor => TimeSpan.FromMilliseconds(600);
+    /// <summary>How long each job is QUEUING: its first query always sees it queued, later ones may too.</summary>
+    public virtual TimeSpan QueuedFor => TimeSpan.FromMilliseconds(400);
 
-    public virtual TimeSpan ProcessingFor => TimeSpan.FromSeconds(1);
+    /// <summary>How long it is then PROCESSING: long enough for a poller to see it on a busy two-core machine, where a check can stall for half a second.</summary>
+    public virtual TimeSpan ProcessingFor => TimeSpan.FromMilliseconds(1500);
 
     public virtual TimeSpan ResultLifetime => TimeSpan.FromHours(24);
 
@@ -47,12 +48,12 @@ public class Simulator : IAsyncLifetime
     }
 }
 
-/// <summary>A simulator whose jobs are quick and whose result images expire after a second.</summary>
+/// <summary>A simulator whose jobs are quicker and whose result images expire after a second.</summary>
 public sealed class QuickSimulator : Simulator
 {
-    public override TimeSpan QueuedFor => TimeSpan.FromMilliseconds(300);
+    public override TimeSpan QueuedFor => TimeSpan.FromMilliseconds(200);
 
-    public override TimeSpan ProcessingFor => TimeSpan.FromMilliseconds(300);
+    public override TimeSpan ProcessingFor => TimeSpan.FromSeconds(1);
 
     public override TimeSpan ResultLifetime => TimeSpan.FromSeconds(1);
 }
