@@ -14,19 +14,32 @@ public static class HostRunExtensions
     /// </summary>
     public static async Task<int> RunValidatedAsync(this WebApplication app)
     {
-        try
-        {
-            app.Services.GetService<IStartupValidator>()?.Validate();
-        }
-        catch (OptionsValidationException exception)
-        {
-            await Console.Error.WriteLineAsync($"TaskResults cannot start: {string.Join(" ", exception.Failures)}");
-            return ConfigurationError;
-        }
+        if (!await app.Services.ValidateOptionsAsync()) return ConfigurationError;
 
         LogEffectiveConfiguration(app);
         await app.RunAsync();
         return 0;
+    }
+
+    /// <summary>Binds and validates every option; on a bad one writes one line on stderr and returns false.</summary>
+    public static async Task<bool> ValidateOptionsAsync(this IServiceProvider services)
+    {
+        try
+        {
+            services.GetService<IStartupValidator>()?.Validate();
+            return true;
+        }
+        catch (OptionsValidationException exception)
+        {
+            await Console.Error.WriteLineAsync($"TaskResults cannot start: {string.Join(" ", exception.Failures)}");
+            return false;
+        }
+        catch (InvalidOperationException exception) when (exception.InnerException is FormatException)
+        {
+            // A value the binder cannot convert (Polling:Interval=abc): its message names key and value.
+            await Console.Error.WriteLineAsync($"TaskResults cannot start: {exception.Message}");
+            return false;
+        }
     }
 
     // What the service runs with, secrets redacted: the options' ToString never shows the key or the broker password.
@@ -34,8 +47,8 @@ public static class HostRunExtensions
     {
         var bus = app.Services.GetRequiredService<IOptions<MessageBusOptions>>().Value;
         app.Logger.LogInformation("TaskResults starting. AILabTools: {Api}. Polling: {Polling}. Bus: {Transport} {Broker}, {Rescheduling}",
-            app.Services.GetRequiredService<IOptions<AILabToolsOptions>>().Value,
-            app.Services.GetRequiredService<IOptions<PollingOptions>>().Value,
+            app.Services.GetRequiredService<IOptions<AILabToolsOptions>>().Value.ToString(),
+            app.Services.GetRequiredService<IOptions<PollingOptions>>().Value.ToString(),
             bus.Transport, bus.Transport == BusTransport.RabbitMq ? bus.RabbitMqForLogs : "", bus.Rescheduling);
     }
 }

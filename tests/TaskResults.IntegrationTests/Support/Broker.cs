@@ -124,18 +124,3 @@ public sealed class BrokerCollection : ICollectionFixture<Broker>
     /// <summary>Every scenario shares one broker and one check queue, so they run one at a time.</summary>
     public const string Name = "real broker";
 }
-
-public static class RepositoryRoot
-{
-    public static string Path { get; } = Find();
-
-    private static string Find()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(System.IO.Path.Combine(dir.FullName, "TaskResults.sln"))) return dir.FullName;
-        }
-
-        throw new InvalidOperationException("TaskResults.sln not found above " + AppContext.BaseDirectory);
-    }
-}
