@@ -1,0 +1,478 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.Loader;
+using static TaskResults.Benchmarks.Report;
+
+namespace TaskResults.Benchmarks;
+
+/// <summary>The five scenarios of issue 8, each with its baseline, against one broker and one fake API.</summary>
+public sealed class Bench
+{
+    /// <summary>The polling of the runs that check often: 1 s between checks (wait queues of 1, 2 and 4 s).</summary>
+    private static readonly Polling Fast = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(1));
+
+    /// <summary>The polling of the memory runs: jobs that wait 10 minutes between checks.</summary>
+    private static readonly Polling Slow = new(TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(2));
+
+    private const int DefaultLimit = 16;
+    private const int HighLimit = 64;
+    private const int RateLimit = 50;
+    private static readonly TimeSpan ApiLatency = TimeSpan.FromMilliseconds(50);
+
+    private readonly BenchOptions _options;
+    private readonly Sizes _sizes;
+    private readonly Uri _broker;
+    private readonly string _nodeName;
+    private readonly int _brokerPid;
+    private readonly Rabbit _rabbit;
+    private readonly FakeApi _api;
+    private readonly CommandPublisher _publisher;
+    private readonly EventListener _listener;
+    private readonly List<Row> _throughputRows = [];
+    private readonly List<Row> _latencyRows = [];
+    private readonly List<Row> _otherRows = [];
+    private int _runs;
+
+    private Bench(BenchOptions options, Dictionary<string, string> node, int brokerPid, Rabbit rabbit, FakeApi api, CommandPublisher publisher, EventListener listener)
+    {
+        _options = options;
+        _sizes = options.Quick ? Sizes.Quick : Sizes.Full;
+        if (options.Jobs is { } jobs) _sizes = _sizes with { Throughput = jobs, Throughput50Limit16 = jobs, Throughput50Limit64 = jobs };
+        _broker = new Uri(node["RABBITMQ_URI"]);
+        _nodeName = node["RABBITMQ_NODENAME"];
+        _brokerPid = brokerPid;
+        _rabbit = rabbit;
+        _api = api;
+        _publisher = publisher;
+        _listener = listener;
+    }
+
+    public static async Task<int> RunAsync(BenchOptions options)
+    {
+        var signals = ServiceProcess.KillAllOnSignals();
+        var startedAt = DateTimeOffset.UtcNow;
+        var clock = Stopwatch.StartNew();
+        var node = File.ReadAllLines(Path.Combine(options.BrokerDir, "env")).Select(l => l.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+        var brokerPid = int.Parse(File.ReadAllText(Path.Combine(options.BrokerDir, "rabbit.pid")).Trim(), CultureInfo.InvariantCulture);
+
+        await using var rabbit = await Rabbit.ConnectAsync(new Uri(node["RABBITMQ_URI"]));
+        await rabbit.DeclareTopologyAsync();
+        await using var api = await FakeApi.StartAsync();
+        await using var publisher = await CommandPublisher.StartAsync(rabbit);
+        await using var listener = await EventListener.StartAsync(rabbit);
+        var bench = new Bench(options, node, brokerPid, rabbit, api, publisher, listener);
+
+        Log($"{(options.Quick ? "quick" : "full")} run: broker {bench._broker}, fake API {api.BaseUrl}, service {options.ServiceDll}");
+        if (options.Runs(1) || options.Runs(2)) await bench.ThroughputAndLatency();
+        if (options.Runs(3)) await bench.PendingAtScale();
+        if (options.Runs(4)) await bench.MemoryAtRest();
+        if (options.Runs(5)) await bench.Politeness();
+
+        var table = Table([.. bench._throughputRows, .. bench._latencyRows, .. bench._otherRows]);
+        Console.WriteLine(table);
+        Log($"done in {clock.Elapsed.TotalMinutes:0.0} min; {api.Strays} stray API calls, {listener.Strays} stray events");
+        if (options.Out is { } output)
+        {
+            var previous = File.Exists(output) ? await File.ReadAllTextAsync(output) : "";
+            var machine = Machine(rabbit, options.ServiceDll).ToList();
+            await File.WriteAllTextAsync(output, Markdown(table, machine, options.Quick ? "quick" : "full", startedAt, clock.Elapsed, previous));
+            Log($"wrote {output}");
+        }
+
+        foreach (var signal in signals) signal.Dispose();
+        return 0;
+    }
+
+    // ---- Scenarios 1 and 2 ------------------------------------------------------------------
+
+    /// <summary>
+    /// Scenario 1: N jobs that succeed on the first check, as fast as they go, against (a) the bare
+    /// broker loop and (b) the bare HTTP loop at the same concurrency. Scenario 2 (limit 16) on the
+    /// same warm service: a fixed rate of half the throughput just measured.
+    /// </summary>
+    private async Task ThroughputAndLatency()
+    {
+        foreach (var limit in new[] { DefaultLimit, HighLimit })
+        {
+            TimeSpan[] latencies = limit == DefaultLimit ? [TimeSpan.Zero, ApiLatency] : [ApiLatency];
+            var measured = new List<(TimeSpan Latency, int Jobs, double PerSecond, CpuUse Cpu)>();
+            ushort prefetch;
+            await using (var service = await StartService(limit, Fast))
+            {
+                await Warmup(service);
+                prefetch = await Prefetch() ?? (ushort)limit;
+                foreach (var latency in latencies)
+                {
+                    var jobs = latency == TimeSpan.Zero ? _sizes.Throughput : limit == DefaultLimit ? _sizes.Throughput50Limit16 : _sizes.Throughput50Limit64;
+                    Log($"1: service, API {latency.TotalMilliseconds} ms, limit {limit}, {jobs} jobs");
+                    var run = await Drive(jobs, 0, latency, PublishAll(Names.CheckQueue), service);
+                    var perSecond = jobs / run.Tracker.Elapsed.TotalSeconds;
+                    measured.Add((latency, jobs, perSecond, run.Cpu));
+                    Log($"   {perSecond:N0} checks/s ({run.Cpu.PerJob(jobs)})");
+                    if (limit == DefaultLimit && _options.Runs(2)) await LatencyAtHalfLoad(service, latency, perSecond);
+                }
+
+                Complain(service);
+            }
+
+            if (!_options.Runs(1)) continue;
+
+            Log($"1a: bare RabbitMQ.Client loop, prefetch {prefetch}, concurrency {limit}, {_sizes.Throughput} jobs");
+            double bare;
+            CpuUse bareCpu;
+            await using (await BareBrokerLoop.StartAsync(_rabbit, prefetch, limit, (int)_listener.MeanEventBytes))
+            {
+                await Drive(_sizes.Warmup, 0, TimeSpan.Zero, PublishAll(Names.BareIn), null);
+                var run = await Drive(_sizes.Throughput, 0, TimeSpan.Zero, PublishAll(Names.BareIn), null);
+                bare = _sizes.Throughput / run.Tracker.Elapsed.TotalSeconds;
+                bareCpu = run.Cpu;
+                Log($"   {bare:N0} jobs/s ({bareCpu.PerJob(_sizes.Throughput, withService: false)})");
+            }
+
+            foreach (var (latency, jobs, perSecond, cpu) in measured)
+            {
+                Log($"1b: bare HttpClient loop, API {latency.TotalMilliseconds} ms, concurrency {limit}, {jobs} jobs");
+                var (http, httpCpu) = await BareHttp(jobs, limit, latency);
+                Log($"   {http:N0} GETs/s ({httpCpu.PerJob(jobs, withService: false)})");
+                var floor = Math.Min(bare, http);
+                _throughputRows.Add(new Row(
+                    "1",
+                    $"throughput: {N(jobs)} jobs succeeding at the 1st check, API {latency.TotalMilliseconds} ms, limit {limit} (prefetch {prefetch})",
+                    $"{N(perSecond)} checks/s",
+                    $"(a) broker loop {N(bare)}/s · (b) HTTP loop {N(http)}/s",
+                    $"**{N(perSecond / floor, "0.00")}** × min(a, b)",
+                    $"service run: {cpu.PerJob(jobs)}. (a): {bareCpu.PerJob(_sizes.Throughput, false)}. (b): {httpCpu.PerJob(jobs, false)}"));
+            }
+        }
+    }
+
+    private async Task LatencyAtHalfLoad(ServiceProcess service, TimeSpan latency, double maxPerSecond)
+    {
+        var rate = maxPerSecond / 2;
+        var jobs = Math.Max(100, (int)(rate * _sizes.LatencyRun.TotalSeconds));
+        Log($"2: service, API {latency.TotalMilliseconds} ms, {rate:N0} commands/s for {jobs} jobs");
+        var run = await Drive(jobs, 0, latency, (commands, at) => _publisher.PublishAtRateAsync(Names.CheckQueue, commands, at, rate), service);
+        var delays = Enumerable.Range(0, jobs)
+            .Select(i => Stats.Seconds(run.Tracker.PublishedAt[i], run.Tracker.SucceededAt[i]) - latency.TotalSeconds)
+            .Order().ToArray();
+        var (p50, p99, max) = (Stats.Percentile(delays, 50), Stats.Percentile(delays, 99), delays[^1]);
+        Log($"   p50 {Ms(p50)} ms, p99 {Ms(p99)} ms, max {Ms(max)} ms");
+        _latencyRows.Add(new Row(
+            "2",
+            $"latency at half load: {N(rate)} commands/s (½ of {N(maxPerSecond)}) for {_sizes.LatencyRun.TotalSeconds:0} s, API {latency.TotalMilliseconds} ms, limit {DefaultLimit}",
+            $"p50 {Ms(p50)} · p99 {Ms(p99)} · max {Ms(max)} ms",
+            latency == TimeSpan.Zero ? "publish → TaskSucceeded received" : $"publish → TaskSucceeded received, minus the API's {latency.TotalMilliseconds} ms",
+            "",
+            run.Cpu.PerJob(jobs)));
+    }
+
+    private async Task<(double PerSecond, CpuUse Cpu)> BareHttp(int jobs, int concurrency, TimeSpan latency)
+    {
+        var warmup = new ApiRun($"r{++_runs}", _sizes.Warmup, 0, latency);
+        _api.Begin(warmup);
+        await BareHttpLoop.RunAsync(_api.BaseUrl, warmup.Tag, Math.Min(_sizes.Warmup, concurrency * 20), concurrency);
+        var run = new ApiRun($"r{++_runs}", jobs, 0, latency);
+        _api.Begin(run);
+        var before = CpuUse.Read(null, _brokerPid);
+        var elapsed = await BareHttpLoop.RunAsync(_api.BaseUrl, run.Tag, jobs, concurrency);
+        return (jobs / elapsed.TotalSeconds, CpuUse.Read(null, _brokerPid) - before);
+    }
+
+    // ---- Scenario 3 -------------------------------------------------------------------------
+
+    /// <summary>Jobs pending for three checks, one second apart, then done: how far apart the checks really are.</summary>
+    private async Task PendingAtScale()
+    {
+        const int pendingChecks = 3;
+        var jobs = _sizes.Pending;
+        await using var service = await StartService(DefaultLimit, Fast);
+        await Warmup(service);
+        Log($"3: service, {jobs} jobs pending for {pendingChecks} checks at {Fast.Interval.TotalSeconds} s, then success");
+        var run = await Drive(jobs, pendingChecks, TimeSpan.Zero, PublishAll(Names.CheckQueue), service, TimeSpan.FromMinutes(10));
+        var (rss, peak) = service.Memory();
+        Complain(service);
+
+        var gaps = new double[jobs * pendingChecks];
+        var firstChecks = new double[jobs];
+        for (var i = 0; i < jobs; i++)
+        {
+            firstChecks[i] = Stats.Seconds(run.Tracker.PublishedAt[i], run.Api.CallTime(i, 0));
+            for (var check = 1; check <= pendingChecks; check++)
+            {
+                gaps[i * pendingChecks + check - 1] = Stats.Seconds(run.Api.CallTime(i, check - 1), run.Api.CallTime(i, check));
+            }
+        }
+
+        Array.Sort(gaps);
+        Array.Sort(firstChecks);
+        var checks = jobs * (pendingChecks + 1);
+        var took = run.Tracker.Elapsed.TotalSeconds;
+        var (p50, p99, max) = (Stats.Percentile(gaps, 50), Stats.Percentile(gaps, 99), gaps[^1]);
+        Log($"   gaps p50 {p50:0.000} s, p99 {p99:0.000} s, max {max:0.000} s; {checks / took:N0} checks/s; peak RSS {Mb(peak)}");
+        _otherRows.Add(new Row(
+            "3",
+            $"pending at scale: {N(jobs)} jobs published at once, QUEUING for {pendingChecks} checks then PROCESS_SUCCESS, Polling:Interval {Fast.Interval.TotalSeconds:0} s, limit {DefaultLimit}",
+            $"gap between checks p50 {p50:0.000} · p99 {p99:0.000} · max {max:0.000} s",
+            $"configured {Fast.Interval.TotalSeconds:0.000} s",
+            $"p50 {N((p50 / Fast.Interval.TotalSeconds - 1) * 100, "+0;-0")}%, max {N((max / Fast.Interval.TotalSeconds - 1) * 100, "+0;-0")}%",
+            $"{N(checks)} checks in {took:0.0} s = {N(checks / took)} checks/s; publish → 1st check p50 {firstChecks[jobs / 2]:0.00} s, max {firstChecks[^1]:0.00} s; {run.Cpu.PerJob(checks)} (per check)"));
+        _otherRows.Add(new Row(
+            "3",
+            "service memory during scenario 3",
+            $"peak RSS (VmHWM) {Mb(peak)}",
+            $"RSS after the run {Mb(rss)}",
+            "",
+            "fresh process: warm-up, then the run"));
+        await _rabbit.PurgeAsync([Names.CheckQueue, .. Fast.WaitQueues]);
+    }
+
+    // ---- Scenario 4 -------------------------------------------------------------------------
+
+    /// <summary>
+    /// The service's RSS at rest with 0 and with N jobs waiting in the broker (in the wait queue of
+    /// a 10-minute interval, where a pending job waits), both after the same warm-up. Then, for
+    /// contrast, N commands queued in front of the service while the API stalls.
+    /// </summary>
+    private async Task MemoryAtRest()
+    {
+        var waiting = _sizes.Waiting;
+        var waitQueue = Names.WaitQueue(Slow.Interval);
+
+        Log("4: service at rest, 0 jobs waiting");
+        var empty = await RestingMemory();
+
+        Log($"4: {waiting} jobs into {waitQueue} while the service is stopped");
+        var commands = CommandPublisher.Build($"r{++_runs}", waiting);
+        var now = DateTimeOffset.UtcNow;
+        var progress = new Dictionary<string, object?>
+        {
+            // What the service's WaitQueueRecheckScheduler writes after a first pending check.
+            ["TaskResults-Attempt"] = "1",
+            ["TaskResults-First-Check-At"] = now.ToString("O", CultureInfo.InvariantCulture),
+            ["TaskResults-Deadline"] = now.AddMinutes(30).ToString("O", CultureInfo.InvariantCulture),
+            ["TaskResults-Transient-Errors"] = "0",
+        };
+        var publishing = Stopwatch.StartNew();
+        await _publisher.PublishAllAsync(waitQueue, commands, null, progress);
+        var inQueue = await _rabbit.MessageCountAsync(waitQueue);
+        Log($"   published in {publishing.Elapsed.TotalSeconds:0.0} s; {inQueue} in {waitQueue}");
+
+        Log($"4: service at rest, {waiting} jobs waiting");
+        var loaded = await RestingMemory();
+        await _rabbit.PurgeAsync(waitQueue);
+
+        _otherRows.Add(new Row(
+            "4",
+            $"memory at rest: {N(waiting)} jobs waiting in the broker ({N(inQueue ?? 0)} counted in {waitQueue}), service started after they were queued",
+            $"RSS {Mb(loaded.Rss)} (peak {Mb(loaded.Peak)})",
+            $"0 jobs waiting: RSS {Mb(empty.Rss)} (peak {Mb(empty.Peak)})",
+            $"{N((loaded.Rss - empty.Rss) / 1024.0 / 1024.0, "+0.0;-0.0")} MiB ({N(((double)loaded.Rss / empty.Rss - 1) * 100, "+0;-0")}%)",
+            $"each: fresh process, {N(_sizes.Warmup)} warm-up checks, {_sizes.Settle.TotalSeconds:0} s idle, then the mean of 3 readings 1 s apart"));
+
+        Log($"4: {waiting} commands in front of the service while the API stalls");
+        var stalled = new ApiRun($"r{++_runs}", waiting, 0, TimeSpan.FromMinutes(10));
+        await _publisher.PublishAllAsync(Names.CheckQueue, CommandPublisher.Build(stalled.Tag, waiting));
+        _api.Begin(stalled);
+        await using (var service = await StartService(DefaultLimit, Slow))
+        {
+            await Task.Delay(_sizes.Settle);
+            var held = await SampleMemory(service);
+            var calls = stalled.Calls;
+            await service.KillAsync();
+            _otherRows.Add(new Row(
+                "4",
+                $"contrast: {N(waiting)} commands queued in front of the service, API stalled (no call returns)",
+                $"RSS {Mb(held.Rss)} (peak {Mb(held.Peak)})",
+                $"0 jobs waiting: RSS {Mb(empty.Rss)}",
+                $"{N(calls)} calls in flight",
+                $"fresh process, no warm-up, {_sizes.Settle.TotalSeconds:0} s after start: the backlog stays in the broker"));
+        }
+
+        await _rabbit.PurgeAsync([Names.CheckQueue, .. Slow.WaitQueues]);
+    }
+
+    private async Task<(long Rss, long Peak)> RestingMemory()
+    {
+        await using var service = await StartService(DefaultLimit, Slow);
+        await Warmup(service);
+        await Task.Delay(_sizes.Settle);
+        var memory = await SampleMemory(service);
+        Log($"   RSS {Mb(memory.Rss)}, peak {Mb(memory.Peak)}");
+        Complain(service);
+        return memory;
+    }
+
+    private static async Task<(long Rss, long Peak)> SampleMemory(ServiceProcess service)
+    {
+        long sum = 0;
+        for (var i = 0; i < 3; i++)
+        {
+            if (i > 0) await Task.Delay(TimeSpan.FromSeconds(1));
+            sum += service.Memory().Rss;
+        }
+
+        return (sum / 3, service.Memory().Peak);
+    }
+
+    // ---- Scenario 5 -------------------------------------------------------------------------
+
+    /// <summary>A backlog of N jobs in front of a freshly started service: requests per second toward the API.</summary>
+    private async Task Politeness()
+    {
+        var limit = HasRateLimitOption(_options.ServiceDll) ? RateLimit : (int?)null;
+        var jobs = _sizes.Backlog;
+        var window = limit is null ? TimeSpan.FromMinutes(5) : _sizes.PolitenessWindow;
+        var tag = $"r{++_runs}";
+        var run = new ApiRun(tag, jobs, 0, TimeSpan.Zero, jobs + 1_000);
+        var tracker = new EventTracker(tag, jobs);
+        _api.Begin(run);
+        _listener.Track(tracker);
+        Log($"5: {jobs} jobs queued before the service starts, {(limit is null ? "no rate limit" : $"AILabTools:MaxRequestsPerSecond {limit}")}");
+        await _publisher.PublishAllAsync(Names.CheckQueue, CommandPublisher.Build(tag, jobs), tracker.PublishedAt);
+
+        await using (var service = await StartService(DefaultLimit, Fast, limit))
+        {
+            var before = CpuUse.Read(service.Pid, _brokerPid);
+            // The window opens at the first call and closes after `window` or when the backlog is gone.
+            while (run.Calls == 0) await Task.Delay(10);
+            var opened = Stopwatch.StartNew();
+            while (opened.Elapsed < window && tracker.Succeeded < jobs) await Task.Delay(50);
+            var cpu = CpuUse.Read(service.Pid, _brokerPid) - before;
+            Complain(service);
+
+            var times = run.AllCallTimes.ToArray();
+            Array.Sort(times);
+            var peak = Stats.MaxInWindow(times, TimeSpan.FromSeconds(1));
+            var span = Stats.Seconds(times[0], times[^1]);
+            var average = (times.Length - 1) / span;
+            Log($"   {times.Length} calls in {span:0.0} s: max {peak} in any 1 s, average {average:N0}/s");
+            var verdict = limit is { } r
+                ? (peak <= r && average >= 0.9 * r ? "**met**" : "**missed**") + $" (target: max ≤ {r}, average ≥ {0.9 * r:0})"
+                : "no rate limit configured (issue 5)";
+            _otherRows.Add(new Row(
+                "5",
+                $"politeness: backlog of {N(jobs)} jobs, service started on it, limit {DefaultLimit}, {(limit is null ? "no rate limit" : $"R = {limit} requests/s")}",
+                $"max {N(peak)} requests in any 1 s window · average {N(average)}/s",
+                limit is null ? "R not set" : $"R = {limit}/s",
+                verdict,
+                $"{N(times.Length)} calls over {span:0.0} s{(limit is null ? "" : $" (window {window.TotalSeconds:0} s)")}; {cpu.PerJob(Math.Max(1, times.Length))}"));
+        }
+
+        _listener.Track(null);
+        await _rabbit.PurgeAsync([Names.CheckQueue, .. Fast.WaitQueues]);
+    }
+
+    /// <summary>Whether the built service has <c>AILabTools:MaxRequestsPerSecond</c> (issue 5), read without running it.</summary>
+    private static bool HasRateLimitOption(string serviceDll)
+    {
+        var context = new AssemblyLoadContext("service-options", isCollectible: true);
+        try
+        {
+            var type = context.LoadFromAssemblyPath(Path.GetFullPath(serviceDll)).GetType("TaskResults.Service.Options.AILabToolsOptions", throwOnError: false);
+            return type?.GetProperty("MaxRequestsPerSecond") is not null;
+        }
+        catch (Exception exception) when (exception is IOException or BadImageFormatException or TypeLoadException)
+        {
+            return false;
+        }
+        finally
+        {
+            context.Unload();
+        }
+    }
+
+    // ---- Shared -----------------------------------------------------------------------------
+
+    private Func<Command[], long[], Task> PublishAll(string exchange) => (commands, at) => _publisher.PublishAllAsync(exchange, commands, at);
+
+    /// <summary>
+    /// One run: <paramref name="jobs"/> new jobs the fake API answers QUEUING
+    /// <paramref name="pendingChecks"/> times then PROCESS_SUCCESS, published by
+    /// <paramref name="publish"/>, until the last TaskSucceeded is received.
+    /// </summary>
+    private async Task<Run> Drive(int jobs, int pendingChecks, TimeSpan latency, Func<Command[], long[], Task> publish, ServiceProcess? service, TimeSpan? timeout = null)
+    {
+        var tag = $"r{++_runs}";
+        var commands = CommandPublisher.Build(tag, jobs);
+        var api = new ApiRun(tag, jobs, pendingChecks, latency);
+        var tracker = new EventTracker(tag, jobs);
+        _api.Begin(api);
+        _listener.Track(tracker);
+        var before = CpuUse.Read(service?.Pid, _brokerPid);
+        await publish(commands, tracker.PublishedAt);
+        await tracker.WaitAsync(timeout ?? TimeSpan.FromSeconds(60 + jobs / 50.0));
+        var cpu = CpuUse.Read(service?.Pid, _brokerPid) - before;
+        _listener.Track(null);
+        if (tracker.Failed > 0) throw new InvalidOperationException($"{tracker.Failed} jobs failed: the service and the fake API disagree.");
+        return new Run(api, tracker, cpu);
+    }
+
+    private Task Warmup(ServiceProcess service) => Drive(_sizes.Warmup, 0, TimeSpan.Zero, PublishAll(Names.CheckQueue), service);
+
+    private Task<ServiceProcess> StartService(int limit, Polling polling, int? maxRequestsPerSecond = null)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["AILabTools__BaseUrl"] = _api.BaseUrl,
+            ["AILabTools__ApiKey"] = FakeApi.ApiKey,
+            ["ConnectionStrings__RabbitMq"] = _broker.ToString(),
+            ["Polling__Interval"] = polling.Interval.ToString("c", CultureInfo.InvariantCulture),
+            ["Polling__MaxInterval"] = polling.MaxInterval.ToString("c", CultureInfo.InvariantCulture),
+            ["Polling__TransientRetryInterval"] = polling.TransientRetryInterval.ToString("c", CultureInfo.InvariantCulture),
+            ["MessageBus__ConcurrentMessageLimit"] = limit.ToString(CultureInfo.InvariantCulture),
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        if (maxRequestsPerSecond is { } r) environment["AILabTools__MaxRequestsPerSecond"] = r.ToString(CultureInfo.InvariantCulture);
+        return ServiceProcess.StartAsync(_options.ServiceDll, environment);
+    }
+
+    /// <summary>The prefetch count MassTransit gave the check queue's consumer, as the broker reports it.</summary>
+    private async Task<ushort?> Prefetch()
+    {
+        var start = new ProcessStartInfo("/usr/lib/rabbitmq/bin/rabbitmqctl") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { "-n", _nodeName, "-q", "list_consumers", "queue_name", "prefetch_count" }) start.ArgumentList.Add(arg);
+        start.Environment["HOME"] = Path.Combine(_options.BrokerDir, "home");
+        using var process = Process.Start(start)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        foreach (var line in output.Split('\n'))
+        {
+            var fields = line.Split('\t');
+            if (fields.Length == 2 && fields[0] == Names.CheckQueue && ushort.TryParse(fields[1], out var prefetch)) return prefetch;
+        }
+
+        Log("   (could not read the consumer's prefetch count: assuming the concurrency limit)");
+        return null;
+    }
+
+    /// <summary>The service logs at Warning and above only: anything it wrote is worth seeing.</summary>
+    private static void Complain(ServiceProcess service)
+    {
+        if (service.Output.Count == 0) return;
+        Log($"   the service wrote {service.Output.Count} lines, the first ones:");
+        foreach (var line in service.Output.Take(5)) Log($"   | {line}");
+    }
+
+    private static void Log(string message) => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {message}");
+
+    private sealed record Run(ApiRun Api, EventTracker Tracker, CpuUse Cpu);
+
+    /// <summary>The service's Polling options, and the wait queues they make it declare (docs/topology.md).</summary>
+    private sealed record Polling(TimeSpan Interval, TimeSpan MaxInterval, TimeSpan TransientRetryInterval)
+    {
+        public IEnumerable<string> WaitQueues
+        {
+            get
+            {
+                var delays = new SortedSet<TimeSpan> { Interval };
+                for (var delay = TransientRetryInterval; ; delay *= 2)
+                {
+                    delays.Add(delay < MaxInterval ? delay : MaxInterval);
+                    if (delay >= MaxInterval) break;
+                }
+
+                return delays.Select(Names.WaitQueue);
+            }
+        }
+    }
+}
