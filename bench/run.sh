@@ -7,7 +7,9 @@
 #   bench/run.sh           the issue's sizes (about 8 minutes on 2 cores)
 #   bench/run.sh --quick   a smoke run with small sizes (about a minute); writes no docs
 #   bench/run.sh --only 1,3  only those scenarios (2 needs 1's service run and comes with it)
-#   bench/run.sh --jobs N  scenario 1 with N jobs per case (trials; writes no docs)
+#   bench/run.sh --jobs N  scenario 1 with N jobs per case (writes no docs)
+#   bench/run.sh --trial [--jobs N]  only the service's throughput at API 0 ms, limit 16: for trying a
+#                          change; BENCH_SERVICE_X=v passes X=v to the service (e.g. DOTNET_gcServer=0)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,8 +19,9 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=(--quick) ;;
     --only) trial+=(--only "${2:?--only needs a list like 1,3}"); shift ;;
+    --trial) trial+=(--trial) ;;
     --jobs) trial+=(--jobs "${2:?--jobs needs a number}"); shift ;;
-    *) echo "usage: bench/run.sh [--quick] [--only 1,2,...] [--jobs N]" >&2; exit 2 ;;
+    *) echo "usage: bench/run.sh [--quick] [--only 1,2,...] [--jobs N] [--trial]" >&2; exit 2 ;;
   esac
   shift
 done

@@ -88,18 +88,21 @@ public sealed class Bench
     /// <summary>
     /// Scenario 1: N jobs that succeed on the first check, as fast as they go, against (a) the bare
     /// broker loop and (b) the bare HTTP loop at the same concurrency. Scenario 2 (limit 16) on the
-    /// same warm service: a fixed rate of half the throughput just measured.
+    /// same warm service: a fixed rate of half the throughput just measured, and the bare broker
+    /// loop at that same rate.
     /// </summary>
     private async Task ThroughputAndLatency()
     {
-        foreach (var limit in new[] { DefaultLimit, HighLimit })
+        foreach (var limit in _options.Trial ? [DefaultLimit] : new[] { DefaultLimit, HighLimit })
         {
-            TimeSpan[] latencies = limit == DefaultLimit ? [TimeSpan.Zero, ApiLatency] : [ApiLatency];
+            TimeSpan[] latencies = _options.Trial ? [TimeSpan.Zero] : limit == DefaultLimit ? [TimeSpan.Zero, ApiLatency] : [ApiLatency];
             var measured = new List<(TimeSpan Latency, int Jobs, double PerSecond, CpuUse Cpu)>();
+            var halfLoads = new List<HalfLoad>();
             ushort prefetch;
+            int warmup;
             await using (var service = await StartService(limit, Fast))
             {
-                await Warmup(service);
+                warmup = await Warmup(service);
                 prefetch = await Prefetch() ?? (ushort)limit;
                 foreach (var latency in latencies)
                 {
@@ -109,13 +112,21 @@ public sealed class Bench
                     var perSecond = jobs / run.Tracker.Elapsed.TotalSeconds;
                     measured.Add((latency, jobs, perSecond, run.Cpu));
                     Log($"   {perSecond:N0} checks/s ({run.Cpu.PerJob(jobs)})");
-                    if (limit == DefaultLimit && _options.Runs(2)) await LatencyAtHalfLoad(service, latency, perSecond);
+                    if (limit == DefaultLimit && _options.Runs(2)) halfLoads.Add(await LatencyAtHalfLoad(service, latency, perSecond));
                 }
 
                 Complain(service);
             }
 
-            if (!_options.Runs(1)) continue;
+            if (!_options.Baselines)
+            {
+                foreach (var (latency, jobs, perSecond, cpu) in measured)
+                {
+                    _throughputRows.Add(new Row("1", $"trial: {N(jobs)} jobs, API {latency.TotalMilliseconds} ms, limit {limit}", $"{N(perSecond)} checks/s", "", "", cpu.PerJob(jobs)));
+                }
+
+                continue;
+            }
 
             Log($"1a: bare RabbitMQ.Client loop, prefetch {prefetch}, concurrency {limit}, {_sizes.Throughput} jobs");
             double bare;
@@ -127,8 +138,25 @@ public sealed class Bench
                 bare = _sizes.Throughput / run.Tracker.Elapsed.TotalSeconds;
                 bareCpu = run.Cpu;
                 Log($"   {bare:N0} jobs/s ({bareCpu.PerJob(_sizes.Throughput, withService: false)})");
+
+                foreach (var half in halfLoads)
+                {
+                    Log($"2a: bare RabbitMQ.Client loop, {half.Rate:N0} commands/s for {half.Jobs} jobs");
+                    var baseline = await Drive(half.Jobs, 0, TimeSpan.Zero, PublishAtRate(Names.BareIn, half.Rate), null);
+                    var (p50, p99, max) = Delays(baseline.Tracker, TimeSpan.Zero);
+                    Log($"   p50 {Ms(p50)} ms, p99 {Ms(p99)} ms, max {Ms(max)} ms");
+                    _latencyRows.Add(new Row(
+                        "2",
+                        $"latency at half load: {N(half.Rate)} commands/s (½ of {N(half.MaxPerSecond)}) for {_sizes.LatencyRun.TotalSeconds:0} s, API {half.Latency.TotalMilliseconds} ms, limit {DefaultLimit}; " +
+                        (half.Latency == TimeSpan.Zero ? "publish → TaskSucceeded received" : $"publish → TaskSucceeded received minus the API's {half.Latency.TotalMilliseconds} ms"),
+                        $"p50 {Ms(half.P50)} · p99 {Ms(half.P99)} · max {Ms(half.Max)} ms",
+                        $"(a) broker loop at the same rate: p50 {Ms(p50)} · p99 {Ms(p99)} · max {Ms(max)} ms",
+                        $"p50 {(half.P50 >= p50 ? "+" : "-")}{Ms(Math.Abs(half.P50 - p50))} ms over (a)",
+                        $"service run: {half.Cpu.PerJob(half.Jobs)}. (a): {baseline.Cpu.PerJob(half.Jobs, false)}"));
+                }
             }
 
+            if (!_options.Runs(1)) continue;
             foreach (var (latency, jobs, perSecond, cpu) in measured)
             {
                 Log($"1b: bare HttpClient loop, API {latency.TotalMilliseconds} ms, concurrency {limit}, {jobs} jobs");
@@ -141,30 +169,32 @@ public sealed class Bench
                     $"{N(perSecond)} checks/s",
                     $"(a) broker loop {N(bare)}/s · (b) HTTP loop {N(http)}/s",
                     $"**{N(perSecond / floor, "0.00")}** × min(a, b)",
-                    $"service run: {cpu.PerJob(jobs)}. (a): {bareCpu.PerJob(_sizes.Throughput, false)}. (b): {httpCpu.PerJob(jobs, false)}"));
+                    $"service run after {N(warmup)} warm-up jobs: {cpu.PerJob(jobs)}. (a): {bareCpu.PerJob(_sizes.Throughput, false)}. (b): {httpCpu.PerJob(jobs, false)}"));
             }
         }
     }
 
-    private async Task LatencyAtHalfLoad(ServiceProcess service, TimeSpan latency, double maxPerSecond)
+    private async Task<HalfLoad> LatencyAtHalfLoad(ServiceProcess service, TimeSpan latency, double maxPerSecond)
     {
         var rate = maxPerSecond / 2;
         var jobs = Math.Max(100, (int)(rate * _sizes.LatencyRun.TotalSeconds));
         Log($"2: service, API {latency.TotalMilliseconds} ms, {rate:N0} commands/s for {jobs} jobs");
-        var run = await Drive(jobs, 0, latency, (commands, at) => _publisher.PublishAtRateAsync(Names.CheckQueue, commands, at, rate), service);
-        var delays = Enumerable.Range(0, jobs)
-            .Select(i => Stats.Seconds(run.Tracker.PublishedAt[i], run.Tracker.SucceededAt[i]) - latency.TotalSeconds)
-            .Order().ToArray();
-        var (p50, p99, max) = (Stats.Percentile(delays, 50), Stats.Percentile(delays, 99), delays[^1]);
+        var run = await Drive(jobs, 0, latency, PublishAtRate(Names.CheckQueue, rate), service);
+        var (p50, p99, max) = Delays(run.Tracker, latency);
         Log($"   p50 {Ms(p50)} ms, p99 {Ms(p99)} ms, max {Ms(max)} ms");
-        _latencyRows.Add(new Row(
-            "2",
-            $"latency at half load: {N(rate)} commands/s (½ of {N(maxPerSecond)}) for {_sizes.LatencyRun.TotalSeconds:0} s, API {latency.TotalMilliseconds} ms, limit {DefaultLimit}",
-            $"p50 {Ms(p50)} · p99 {Ms(p99)} · max {Ms(max)} ms",
-            latency == TimeSpan.Zero ? "publish → TaskSucceeded received" : $"publish → TaskSucceeded received, minus the API's {latency.TotalMilliseconds} ms",
-            "",
-            run.Cpu.PerJob(jobs)));
+        return new HalfLoad(latency, maxPerSecond, rate, jobs, p50, p99, max, run.Cpu);
     }
+
+    /// <summary>p50, p99 and max of publish → TaskSucceeded received, minus the API's latency, in seconds.</summary>
+    private static (double P50, double P99, double Max) Delays(EventTracker tracker, TimeSpan latency)
+    {
+        var delays = Enumerable.Range(0, tracker.Jobs)
+            .Select(i => Stats.Seconds(tracker.PublishedAt[i], tracker.SucceededAt[i]) - latency.TotalSeconds)
+            .Order().ToArray();
+        return (Stats.Percentile(delays, 50), Stats.Percentile(delays, 99), delays[^1]);
+    }
+
+    private sealed record HalfLoad(TimeSpan Latency, double MaxPerSecond, double Rate, int Jobs, double P50, double P99, double Max, CpuUse Cpu);
 
     private async Task<(double PerSecond, CpuUse Cpu)> BareHttp(int jobs, int concurrency, TimeSpan latency)
     {
@@ -186,7 +216,7 @@ public sealed class Bench
         const int pendingChecks = 3;
         var jobs = _sizes.Pending;
         await using var service = await StartService(DefaultLimit, Fast);
-        await Warmup(service);
+        await Warmup(service, untilSteady: false);
         Log($"3: service, {jobs} jobs pending for {pendingChecks} checks at {Fast.Interval.TotalSeconds} s, then success");
         var run = await Drive(jobs, pendingChecks, TimeSpan.Zero, PublishAll(Names.CheckQueue), service, TimeSpan.FromMinutes(10));
         var (rss, peak) = service.Memory();
@@ -214,7 +244,7 @@ public sealed class Bench
             $"pending at scale: {N(jobs)} jobs published at once, QUEUING for {pendingChecks} checks then PROCESS_SUCCESS, Polling:Interval {Fast.Interval.TotalSeconds:0} s, limit {DefaultLimit}",
             $"gap between checks p50 {p50:0.000} · p99 {p99:0.000} · max {max:0.000} s",
             $"configured {Fast.Interval.TotalSeconds:0.000} s",
-            $"p50 {N((p50 / Fast.Interval.TotalSeconds - 1) * 100, "+0;-0")}%, max {N((max / Fast.Interval.TotalSeconds - 1) * 100, "+0;-0")}%",
+            $"p50 {N((p50 / Fast.Interval.TotalSeconds - 1) * 100, "+0;-0;0")}%, max {N((max / Fast.Interval.TotalSeconds - 1) * 100, "+0;-0;0")}%",
             $"{N(checks)} checks in {took:0.0} s = {N(checks / took)} checks/s; publish → 1st check p50 {firstChecks[jobs / 2]:0.00} s, max {firstChecks[^1]:0.00} s; {run.Cpu.PerJob(checks)} (per check)"));
         _otherRows.Add(new Row(
             "3",
@@ -222,7 +252,7 @@ public sealed class Bench
             $"peak RSS (VmHWM) {Mb(peak)}",
             $"RSS after the run {Mb(rss)}",
             "",
-            "fresh process: warm-up, then the run"));
+            $"fresh process: {N(2 * _sizes.Warmup)} warm-up jobs, then the run"));
         await _rabbit.PurgeAsync([Names.CheckQueue, .. Fast.WaitQueues]);
     }
 
@@ -266,8 +296,8 @@ public sealed class Bench
             $"memory at rest: {N(waiting)} jobs waiting in the broker ({N(inQueue ?? 0)} counted in {waitQueue}), service started after they were queued",
             $"RSS {Mb(loaded.Rss)} (peak {Mb(loaded.Peak)})",
             $"0 jobs waiting: RSS {Mb(empty.Rss)} (peak {Mb(empty.Peak)})",
-            $"{N((loaded.Rss - empty.Rss) / 1024.0 / 1024.0, "+0.0;-0.0")} MiB ({N(((double)loaded.Rss / empty.Rss - 1) * 100, "+0;-0")}%)",
-            $"each: fresh process, {N(_sizes.Warmup)} warm-up checks, {_sizes.Settle.TotalSeconds:0} s idle, then the mean of 3 readings 1 s apart"));
+            $"{N((loaded.Rss - empty.Rss) / 1024.0 / 1024.0, "+0.0;-0.0;0.0")} MiB ({N(((double)loaded.Rss / empty.Rss - 1) * 100, "+0;-0;0")}%)",
+            $"each: fresh process, {N(2 * _sizes.Warmup)} warm-up checks, {_sizes.Settle.TotalSeconds:0} s idle, then the mean of 3 readings 1 s apart; once started, before the warm-up: {Mb(empty.Started)} with 0 waiting, {Mb(loaded.Started)} with {N(waiting)}"));
 
         Log($"4: {waiting} commands in front of the service while the API stalls");
         var stalled = new ApiRun($"r{++_runs}", waiting, 0, TimeSpan.FromMinutes(10));
@@ -283,7 +313,7 @@ public sealed class Bench
                 "4",
                 $"contrast: {N(waiting)} commands queued in front of the service, API stalled (no call returns)",
                 $"RSS {Mb(held.Rss)} (peak {Mb(held.Peak)})",
-                $"0 jobs waiting: RSS {Mb(empty.Rss)}",
+                $"0 jobs waiting, fresh process idle: RSS {Mb(empty.Started)}",
                 $"{N(calls)} calls in flight",
                 $"fresh process, no warm-up, {_sizes.Settle.TotalSeconds:0} s after start: the backlog stays in the broker"));
         }
@@ -291,16 +321,21 @@ public sealed class Bench
         await _rabbit.PurgeAsync([Names.CheckQueue, .. Slow.WaitQueues]);
     }
 
-    private async Task<(long Rss, long Peak)> RestingMemory()
+    /// <summary>A fresh service: its RSS once started and idle, then after a fixed warm-up and idle again.</summary>
+    private async Task<Resting> RestingMemory()
     {
         await using var service = await StartService(DefaultLimit, Slow);
-        await Warmup(service);
         await Task.Delay(_sizes.Settle);
-        var memory = await SampleMemory(service);
-        Log($"   RSS {Mb(memory.Rss)}, peak {Mb(memory.Peak)}");
+        var started = await SampleMemory(service);
+        await Warmup(service, untilSteady: false);
+        await Task.Delay(_sizes.Settle);
+        var (rss, peak) = await SampleMemory(service);
+        Log($"   RSS {Mb(started.Rss)} once started, {Mb(rss)} after the warm-up; peak {Mb(peak)}");
         Complain(service);
-        return memory;
+        return new Resting(started.Rss, rss, peak);
     }
+
+    private sealed record Resting(long Started, long Rss, long Peak);
 
     private static async Task<(long Rss, long Peak)> SampleMemory(ServiceProcess service)
     {
@@ -385,6 +420,9 @@ public sealed class Bench
 
     private Func<Command[], long[], Task> PublishAll(string exchange) => (commands, at) => _publisher.PublishAllAsync(exchange, commands, at);
 
+    private Func<Command[], long[], Task> PublishAtRate(string exchange, double perSecond) =>
+        (commands, at) => _publisher.PublishAtRateAsync(exchange, commands, at, perSecond);
+
     /// <summary>
     /// One run: <paramref name="jobs"/> new jobs the fake API answers QUEUING
     /// <paramref name="pendingChecks"/> times then PROCESS_SUCCESS, published by
@@ -407,7 +445,25 @@ public sealed class Bench
         return new Run(api, tracker, cpu);
     }
 
-    private Task Warmup(ServiceProcess service) => Drive(_sizes.Warmup, 0, TimeSpan.Zero, PublishAll(Names.CheckQueue), service);
+    /// <summary>
+    /// Batches of jobs until the service's CPU time per job stops falling (the JIT has finished
+    /// tiering up the hot paths: that takes thousands of checks on 2 cores), or a fixed two
+    /// batches when <paramref name="untilSteady"/> is false. Returns the number of jobs.
+    /// </summary>
+    private async Task<int> Warmup(ServiceProcess service, bool untilSteady = true)
+    {
+        var batches = untilSteady ? _sizes.WarmupBatches : 2;
+        var perJob = new List<double>();
+        for (var batch = 1; batch <= batches; batch++)
+        {
+            var run = await Drive(_sizes.Warmup, 0, TimeSpan.Zero, PublishAll(Names.CheckQueue), service);
+            perJob.Add(run.Cpu.Service.TotalMicroseconds / _sizes.Warmup);
+            if (untilSteady && perJob.Count >= 3 && perJob[^1] > 0.95 * perJob[^2] && perJob[^2] > 0.95 * perJob[^3]) break;
+        }
+
+        Log($"   warm-up: {perJob.Count} × {_sizes.Warmup} jobs, service CPU µs/job {string.Join(", ", perJob.Select(us => us.ToString("N0", Culture)))}");
+        return perJob.Count * _sizes.Warmup;
+    }
 
     private Task<ServiceProcess> StartService(int limit, Polling polling, int? maxRequestsPerSecond = null)
     {

@@ -5,7 +5,7 @@ var options = BenchOptions.Parse(args);
 if (options is null)
 {
     await Console.Error.WriteLineAsync(
-        "usage: TaskResults.Benchmarks --broker-dir DIR --service-dll PATH [--out FILE] [--quick] [--only 1,2,3,4,5] [--jobs N]");
+        "usage: TaskResults.Benchmarks --broker-dir DIR --service-dll PATH [--out FILE] [--quick] [--only 1,2,3,4,5] [--jobs N] [--trial]");
     return 2;
 }
 
@@ -14,11 +14,11 @@ return await Bench.RunAsync(options);
 namespace TaskResults.Benchmarks
 {
     /// <summary>Command line: where the broker (scripts/rabbitmq.sh DIR) and the service build are, what to write.</summary>
-    public sealed record BenchOptions(bool Quick, string BrokerDir, string ServiceDll, string? Out, IReadOnlySet<int> Only, int? Jobs)
+    public sealed record BenchOptions(bool Quick, string BrokerDir, string ServiceDll, string? Out, IReadOnlySet<int> Only, int? Jobs, bool Trial)
     {
         public static BenchOptions? Parse(string[] args)
         {
-            bool quick = false;
+            bool quick = false, trial = false;
             string? brokerDir = null, serviceDll = null, output = null;
             int? jobs = null;
             var only = new HashSet<int>();
@@ -27,6 +27,7 @@ namespace TaskResults.Benchmarks
                 switch (args[i])
                 {
                     case "--quick": quick = true; break;
+                    case "--trial": trial = true; break;
                     case "--broker-dir" when i + 1 < args.Length: brokerDir = args[++i]; break;
                     case "--service-dll" when i + 1 < args.Length: serviceDll = args[++i]; break;
                     case "--out" when i + 1 < args.Length: output = args[++i]; break;
@@ -38,15 +39,19 @@ namespace TaskResults.Benchmarks
                 }
             }
 
-            return brokerDir is null || serviceDll is null ? null : new BenchOptions(quick, brokerDir, serviceDll, output, only, jobs);
+            return brokerDir is null || serviceDll is null ? null : new BenchOptions(quick, brokerDir, serviceDll, output, trial ? [1] : only, jobs, trial);
         }
 
         public bool Runs(int scenario) => Only.Count == 0 || Only.Contains(scenario);
+
+        /// <summary>--trial: only the service's own throughput at API 0 ms and the default limit, for trying a change.</summary>
+        public bool Baselines => !Trial;
     }
 
     /// <summary>How big each scenario is: the sizes, or a smoke run's.</summary>
     public sealed record Sizes(
         int Warmup,
+        int WarmupBatches,
         int Throughput,
         int Throughput50Limit16,
         int Throughput50Limit64,
@@ -58,9 +63,10 @@ namespace TaskResults.Benchmarks
         TimeSpan Settle)
     {
         public static readonly Sizes Full = new(
-            Warmup: 2_000,
+            Warmup: 1_000,
+            WarmupBatches: 15,
             Throughput: 20_000,
-            Throughput50Limit16: 20_000,
+            Throughput50Limit16: 10_000,
             Throughput50Limit64: 20_000,
             LatencyRun: TimeSpan.FromSeconds(10),
             Pending: 10_000,
@@ -71,14 +77,15 @@ namespace TaskResults.Benchmarks
 
         public static readonly Sizes Quick = new(
             Warmup: 300,
+            WarmupBatches: 2,
             Throughput: 1_000,
-            Throughput50Limit16: 1_000,
+            Throughput50Limit16: 500,
             Throughput50Limit64: 1_000,
-            LatencyRun: TimeSpan.FromSeconds(3),
-            Pending: 1_000,
+            LatencyRun: TimeSpan.FromSeconds(2),
+            Pending: 500,
             Waiting: 10_000,
-            Backlog: 2_000,
+            Backlog: 1_000,
             PolitenessWindow: TimeSpan.FromSeconds(5),
-            Settle: TimeSpan.FromSeconds(2));
+            Settle: TimeSpan.FromSeconds(1));
     }
 }

@@ -19,6 +19,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
     private readonly string _healthUrl;
+    private int _linesBeforeReady;
 
     private ServiceProcess(Process process, int port)
     {
@@ -28,8 +29,8 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public int Pid => _process.Id;
 
-    /// <summary>Everything the service wrote (it logs at Warning and above only).</summary>
-    public IReadOnlyCollection<string> Output => _output;
+    /// <summary>What the service wrote once it was ready (it logs at Warning and above only).</summary>
+    public IReadOnlyCollection<string> Output => _output.Skip(_linesBeforeReady).ToList();
 
     public static async Task<ServiceProcess> StartAsync(string dll, IReadOnlyDictionary<string, string> environment)
     {
@@ -87,7 +88,12 @@ public sealed class ServiceProcess : IAsyncDisposable
             try
             {
                 using var response = await http.GetAsync(_healthUrl);
-                if (response.IsSuccessStatusCode) return;
+                if (response.IsSuccessStatusCode)
+                {
+                    // Before, the bus's health check logs "Unhealthy ... not started" for each probe: not news.
+                    _linesBeforeReady = _output.Count;
+                    return;
+                }
             }
             catch (HttpRequestException) { }
             catch (TaskCanceledException) { }
