@@ -26,6 +26,8 @@ public sealed class FakeApi : IAsyncDisposable
     private static readonly byte[] Success = Answer("PROCESS_SUCCESS", ",\"result_url\":\"https://example.invalid/result.png\"");
     private static readonly byte[] Queuing = Answer("QUEUING", "");
 
+    public static int AnswerBytes => Success.Length;
+
     /// <summary>Latencies from this one on are a stalled API (the call is dropped when the caller goes away).</summary>
     public static readonly TimeSpan StallAt = TimeSpan.FromSeconds(1);
 

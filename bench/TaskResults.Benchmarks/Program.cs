@@ -51,7 +51,7 @@ namespace TaskResults.Benchmarks
     /// <summary>How big each scenario is: the sizes, or a smoke run's.</summary>
     public sealed record Sizes(
         int Warmup,
-        int WarmupBatches,
+        TimeSpan WarmupTime,
         int Throughput,
         int Throughput50Limit16,
         int Throughput50Limit64,
@@ -64,7 +64,7 @@ namespace TaskResults.Benchmarks
     {
         public static readonly Sizes Full = new(
             Warmup: 1_000,
-            WarmupBatches: 15,
+            WarmupTime: TimeSpan.FromSeconds(25),
             Throughput: 20_000,
             Throughput50Limit16: 10_000,
             Throughput50Limit64: 20_000,
@@ -77,7 +77,7 @@ namespace TaskResults.Benchmarks
 
         public static readonly Sizes Quick = new(
             Warmup: 300,
-            WarmupBatches: 2,
+            WarmupTime: TimeSpan.FromSeconds(1),
             Throughput: 1_000,
             Throughput50Limit16: 500,
             Throughput50Limit64: 1_000,

@@ -184,7 +184,8 @@ public sealed class CommandPublisher : IAsyncDisposable
             MessageId = command.MessageId,
             Headers = headers,
         };
-        return _channel.BasicPublishAsync(exchange, "", mandatory: false, properties, command.Body);
+        // Mandatory: a command that reaches no queue fails the run instead of vanishing.
+        return _channel.BasicPublishAsync(exchange, "", mandatory: true, properties, command.Body);
     }
 
     public async ValueTask DisposeAsync()

@@ -29,17 +29,21 @@ public static class Report
         return text.ToString();
     }
 
-    public static string Markdown(string table, IEnumerable<string> machine, string mode, DateTimeOffset startedAt, TimeSpan took, string previous)
+    public static string Markdown(string table, IEnumerable<string> machine, IEnumerable<string> setup, string mode, DateTimeOffset startedAt, TimeSpan took, string previous)
     {
         var text = new StringBuilder();
         text.AppendLine("# Benchmarks");
         text.AppendLine();
-        text.AppendLine($"Written by `bench/run.sh{(mode == "quick" ? " --quick" : "")}` on {startedAt:yyyy-MM-dd HH:mm} UTC ({mode} run, {took.TotalMinutes:0.0} min). " +
+        text.AppendLine($"Written by `bench/run.sh{(mode == "quick" ? " --quick" : "")}` on {startedAt:yyyy-MM-dd HH:mm} UTC ({mode} run; the benchmark program took {took.TotalMinutes:0.0} min). " +
                         "See the README's \"Benchmark\" section for what each scenario does.");
         text.AppendLine();
         text.AppendLine("## Machine");
         text.AppendLine();
         foreach (var line in machine) text.AppendLine($"- {line}");
+        text.AppendLine();
+        text.AppendLine("## Setup");
+        text.AppendLine();
+        foreach (var line in setup) text.AppendLine($"- {line}");
         text.AppendLine();
         text.AppendLine("## Results");
         text.AppendLine();

@@ -10,18 +10,33 @@ public static class Stats
 
     public static double Seconds(long fromTimestamp, long toTimestamp) => (double)(toTimestamp - fromTimestamp) / Stopwatch.Frequency;
 
-    /// <summary>The most events in any window of <paramref name="window"/> (sliding, starting at an event).</summary>
-    public static int MaxInWindow(long[] sortedTimestamps, TimeSpan window)
+    /// <summary>The most events in any window of <paramref name="window"/> (sliding; each window starts at an event), and where it starts.</summary>
+    public static (int Count, long Start) MaxInWindow(long[] sortedTimestamps, TimeSpan window)
     {
         var width = (long)(window.TotalSeconds * Stopwatch.Frequency);
-        var best = 0;
+        var (best, start) = (0, sortedTimestamps.Length > 0 ? sortedTimestamps[0] : 0);
         for (int first = 0, last = 0; first < sortedTimestamps.Length; first++)
         {
             while (last < sortedTimestamps.Length && sortedTimestamps[last] - sortedTimestamps[first] < width) last++;
-            best = Math.Max(best, last - first);
+            if (last - first > best) (best, start) = (last - first, sortedTimestamps[first]);
         }
 
-        return best;
+        return (best, start);
+    }
+
+    /// <summary>
+    /// The mean number of events in a window of <paramref name="window"/> sliding from
+    /// <paramref name="from"/> to <paramref name="to"/>: a rate per window that bursts at the
+    /// edges of the span do not bias (events per span does, when a burst opens and another closes it).
+    /// </summary>
+    public static double MeanInWindow(long[] timestamps, long from, long to, TimeSpan window)
+    {
+        var width = (long)(window.TotalSeconds * Stopwatch.Frequency);
+        var slide = to - width - from;
+        if (slide <= 0) return timestamps.Length / Math.Max(Seconds(from, to), 1e-9) * window.TotalSeconds;
+        // An event at x is in the window [t, t + width) for t in (x - width, x]; t slides over [from, from + slide].
+        double covered = timestamps.Sum(x => (double)Math.Max(0, Math.Min(x, from + slide) - Math.Max(x - width, from)));
+        return covered / slide;
     }
 }
 
