@@ -269,7 +269,7 @@ public sealed class Bench
             $"gap between checks p50 {p50:0.000} · p99 {p99:0.000} · max {max:0.000} s",
             $"configured {Fast.Interval.TotalSeconds:0.000} s",
             $"p50 {N((p50 / Fast.Interval.TotalSeconds - 1) * 100, "+0;-0;0")}%, max {N((max / Fast.Interval.TotalSeconds - 1) * 100, "+0;-0;0")}%",
-            $"{N(checks)} checks in {took:0.0} s = {N(checks / took)} checks/s; publish → 1st check p50 {firstChecks[jobs / 2]:0.00} s, max {firstChecks[^1]:0.00} s; {run.Cpu.PerJob(checks)} (per check)"));
+            $"{N(checks)} checks in {took:0.0} s = {N(checks / took)} checks/s, so one round of {N(jobs)} checks takes {jobs / (checks / took):0.0} s; publish → 1st check p50 {firstChecks[jobs / 2]:0.00} s, max {firstChecks[^1]:0.00} s; {run.Cpu.PerJob(checks)} (per check)"));
         _otherRows.Add(new Row(
             "3",
             "service memory during scenario 3",
@@ -416,7 +416,7 @@ public sealed class Bench
             var (peak, peakAt) = Stats.MaxInWindow(times, second);
             var span = Stats.Seconds(from, to);
             var average = Stats.MeanInWindow(times, from, to, second);
-            var perSecond = times.GroupBy(t => (int)Stats.Seconds(from, t)).OrderBy(g => g.Key).Select(g => g.Count());
+            var perSecond = times.GroupBy(t => (int)Stats.Seconds(from, t)).OrderBy(g => g.Key).Select(g => g.Count()).ToList();
             Log($"   {times.Length} calls in {span:0.0} s: max {peak} in any 1 s (from +{Stats.Seconds(from, peakAt):0.000} s), average {average:N1}/s; per second from the first call: {string.Join(" ", perSecond)}");
             var verdict = limit is { } r
                 ? (peak <= r && average >= 0.9 * r ? "**met**" : "**missed**") + $" (target: max ≤ {r}, average ≥ {0.9 * r:0})"
@@ -427,7 +427,8 @@ public sealed class Bench
                 $"max {N(peak)} requests in any 1 s window · average {N(average, "N1")}/s",
                 limit is null ? "R not set" : $"R = {limit}/s",
                 verdict,
-                $"{N(times.Length)} calls over {span:0.0} s{(limit is null ? "" : $" (window {window.TotalSeconds:0} s)")}; {cpu.PerJob(Math.Max(1, times.Length))}"));
+                $"{N(times.Length)} calls over {span:0.0} s{(limit is null ? "" : $" (window {window.TotalSeconds:0} s)")}; the busiest window starts {Stats.Seconds(from, peakAt):0.00} s after the first call; " +
+                $"calls per second from the first call: {string.Join(", ", perSecond.Take(5))}, …; {cpu.PerJob(Math.Max(1, times.Length))}"));
         }
 
         _listener.Track(null);

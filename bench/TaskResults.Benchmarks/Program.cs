@@ -66,7 +66,7 @@ namespace TaskResults.Benchmarks
             Warmup: 1_000,
             WarmupTime: TimeSpan.FromSeconds(25),
             Throughput: 20_000,
-            Throughput50Limit16: 10_000,
+            Throughput50Limit16: 20_000,
             Throughput50Limit64: 20_000,
             LatencyRun: TimeSpan.FromSeconds(10),
             Pending: 10_000,
