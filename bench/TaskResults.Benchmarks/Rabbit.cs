@@ -160,12 +160,12 @@ public sealed class CommandPublisher : IAsyncDisposable
         var start = Stopwatch.GetTimestamp();
         for (var i = 0; i < commands.Length; i++)
         {
+            // Sleep until due (Task.Delay wakes about a millisecond late: the commands that fell due
+            // meanwhile go out together). No spinning: it would take a core from what is measured.
             var due = start + (long)(i / perSecond * Stopwatch.Frequency);
-            while (Stopwatch.GetTimestamp() < due)
+            for (var now = Stopwatch.GetTimestamp(); now < due; now = Stopwatch.GetTimestamp())
             {
-                // Task.Delay sleeps at least a millisecond: sleep while far, spin the last stretch.
-                if (due - Stopwatch.GetTimestamp() > Stopwatch.Frequency / 500) await Task.Delay(1);
-                else Thread.SpinWait(20);
+                await Task.Delay(TimeSpan.FromSeconds(Math.Max(0.001, (double)(due - now) / Stopwatch.Frequency)));
             }
 
             publishedAt[i] = Stopwatch.GetTimestamp();
