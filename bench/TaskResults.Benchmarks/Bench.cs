@@ -1,0 +1,594 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.Loader;
+using static TaskResults.Benchmarks.Report;
+
+namespace TaskResults.Benchmarks;
+
+/// <summary>The five scenarios of issue 8, each with its baseline, against one broker and one fake API.</summary>
+public sealed class Bench
+{
+    /// <summary>The polling of the runs that check often: 1 s between checks (wait queues of 1, 2 and 4 s).</summary>
+    private static readonly Polling Fast = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(1));
+
+    /// <summary>The polling of the memory runs: jobs that wait 10 minutes between checks.</summary>
+    private static readonly Polling Slow = new(TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(2));
+
+    private const int DefaultLimit = 16;
+    private const int HighLimit = 64;
+    private const int RateLimit = 50;
+
+    /// <summary>The service's own throttle (issue 5) opened up, for the scenarios that measure the rest.</summary>
+    private const int UnthrottledRate = 10_000;
+    private static readonly TimeSpan ApiLatency = TimeSpan.FromMilliseconds(50);
+
+    private readonly BenchOptions _options;
+    private readonly Sizes _sizes;
+    private readonly Uri _broker;
+    private readonly string _nodeName;
+    private readonly int _brokerPid;
+    private readonly Rabbit _rabbit;
+    private readonly FakeApi _api;
+    private readonly CommandPublisher _publisher;
+    private readonly EventListener _listener;
+    private readonly List<Row> _throughputRows = [];
+    private readonly List<Row> _latencyRows = [];
+    private readonly List<Row> _otherRows = [];
+    private readonly bool _throttled;
+    private int _runs;
+
+    private Bench(BenchOptions options, Dictionary<string, string> node, int brokerPid, Rabbit rabbit, FakeApi api, CommandPublisher publisher, EventListener listener)
+    {
+        _options = options;
+        _sizes = options.Quick ? Sizes.Quick : Sizes.Full;
+        if (options.Jobs is { } jobs) _sizes = _sizes with { Throughput = jobs, Throughput50Limit16 = jobs, Throughput50Limit64 = jobs };
+        _broker = new Uri(node["RABBITMQ_URI"]);
+        _nodeName = node["RABBITMQ_NODENAME"];
+        _brokerPid = brokerPid;
+        _rabbit = rabbit;
+        _api = api;
+        _publisher = publisher;
+        _listener = listener;
+        _throttled = HasRateLimitOption(options.ServiceDll);
+    }
+
+    public static async Task<int> RunAsync(BenchOptions options)
+    {
+        var signals = ServiceProcess.KillAllOnSignals();
+        var loadAtStart = LoadAverage();
+        var startedAt = DateTimeOffset.UtcNow;
+        var clock = Stopwatch.StartNew();
+        var node = File.ReadAllLines(Path.Combine(options.BrokerDir, "env")).Select(l => l.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+        var brokerPid = int.Parse(File.ReadAllText(Path.Combine(options.BrokerDir, "rabbit.pid")).Trim(), CultureInfo.InvariantCulture);
+
+        await using var rabbit = await Rabbit.ConnectAsync(new Uri(node["RABBITMQ_URI"]));
+        await rabbit.DeclareTopologyAsync();
+        await using var api = await FakeApi.StartAsync();
+        await using var publisher = await CommandPublisher.StartAsync(rabbit);
+        await using var listener = await EventListener.StartAsync(rabbit);
+        var bench = new Bench(options, node, brokerPid, rabbit, api, publisher, listener);
+
+        Log($"{(options.Quick ? "quick" : "full")} run: broker {bench._broker}, fake API {api.BaseUrl}, service {options.ServiceDll}" +
+            (bench._throttled ? $"; the service has AILabTools:MaxRequestsPerSecond: {UnthrottledRate} (and MaxConcurrentRequests = the concurrency limit) except in scenario 5" : ""));
+        await bench.WarmUpFakeApi();
+        if (options.Runs(1) || options.Runs(2)) await bench.ThroughputAndLatency();
+        if (options.Runs(3)) await bench.PendingAtScale();
+        if (options.Runs(4)) await bench.MemoryAtRest();
+        if (options.Runs(5)) await bench.Politeness();
+
+        var table = Table([.. bench._throughputRows, .. bench._latencyRows, .. bench._otherRows]);
+        Console.WriteLine(table);
+        Log($"done in {clock.Elapsed.TotalMinutes:0.0} min; {api.Strays} stray API calls, {listener.Strays} stray events");
+        if (options.Out is { } output)
+        {
+            var previous = File.Exists(output) ? await File.ReadAllTextAsync(output) : "";
+            var machine = Machine(rabbit, options.ServiceDll).ToList();
+            await File.WriteAllTextAsync(output, Markdown(table, machine, bench.Setup(loadAtStart), options.Quick ? "quick" : "full", startedAt, clock.Elapsed, previous));
+            Log($"wrote {output}");
+        }
+
+        foreach (var signal in signals) signal.Dispose();
+        return 0;
+    }
+
+    /// <summary>How the service and the benchmark were set up, for docs/benchmarks.md.</summary>
+    private IEnumerable<string> Setup(string loadAtStart)
+    {
+        yield return $"Service: `MessageBus:ConcurrentMessageLimit` as each row says; `Polling:Interval` {Fast.Interval.TotalSeconds:0} s " +
+                     $"(`MaxInterval` {Fast.MaxInterval.TotalSeconds:0} s, `TransientRetryInterval` {Fast.TransientRetryInterval.TotalSeconds:0} s), " +
+                     $"in scenario 4 {Slow.Interval.TotalMinutes:0} min; logging at Warning; everything else default.";
+        yield return _throttled
+            ? $"The service has issue 5's throttle: `AILabTools:MaxRequestsPerSecond` {N(UnthrottledRate)} and `MaxConcurrentRequests` = `ConcurrentMessageLimit` in scenarios 1-4, R = {RateLimit} (and the default `MaxConcurrentRequests`) in scenario 5."
+            : "The service has no `AILabTools:MaxRequestsPerSecond` (issue 5): scenario 5 runs without a limit.";
+        yield return $"Warm-up: each service process of scenario 1 runs batches of {N(_sizes.Warmup)} jobs for {_sizes.WarmupTime.TotalSeconds:0} s before it is measured (the JIT tiers up for about that long); the others {N(2 * _sizes.Warmup)} jobs.";
+        yield return $"Fake API: Kestrel on 127.0.0.1 in the benchmark process, fixed latency, prebuilt answers of {N(FakeApi.AnswerBytes)} bytes; commands and events through RabbitMQ.Client, {N(CommandPublisher.BatchSize)} publishes per confirm batch; events of the service {N(_listener.MeanEventBytes)} bytes on average.";
+        yield return $"Load average (1 min) at the start: {loadAtStart}; at the end: {LoadAverage()}. Other processes' CPU time is in the last column of every row.";
+    }
+
+    private static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
+
+    // ---- Scenarios 1 and 2 ------------------------------------------------------------------
+
+    /// <summary>
+    /// Scenario 1: N jobs that succeed on the first check, as fast as they go, against (a) the bare
+    /// broker loop and (b) the bare HTTP loop at the same concurrency. Scenario 2 (limit 16) on the
+    /// same warm service: a fixed rate of half the throughput just measured, and the bare broker
+    /// loop at that same rate.
+    /// </summary>
+    private async Task ThroughputAndLatency()
+    {
+        foreach (var limit in _options.Trial ? [DefaultLimit] : new[] { DefaultLimit, HighLimit })
+        {
+            TimeSpan[] latencies = _options.Trial ? [TimeSpan.Zero] : limit == DefaultLimit ? [TimeSpan.Zero, ApiLatency] : [ApiLatency];
+            var measured = new List<(TimeSpan Latency, int Jobs, double PerSecond, CpuUse Cpu)>();
+            var halfLoads = new List<HalfLoad>();
+            ushort prefetch;
+            int warmup;
+            await using (var service = await StartService(limit, Fast))
+            {
+                warmup = await Warmup(service);
+                prefetch = await Prefetch() ?? (ushort)limit;
+                foreach (var latency in latencies)
+                {
+                    var jobs = latency == TimeSpan.Zero ? _sizes.Throughput : limit == DefaultLimit ? _sizes.Throughput50Limit16 : _sizes.Throughput50Limit64;
+                    Log($"1: service, API {latency.TotalMilliseconds} ms, limit {limit}, {jobs} jobs");
+                    var run = await Drive(jobs, 0, latency, PublishAll(Names.CheckQueue), service);
+                    var perSecond = jobs / run.Tracker.Elapsed.TotalSeconds;
+                    measured.Add((latency, jobs, perSecond, run.Cpu));
+                    Log($"   {perSecond:N0} checks/s ({run.Cpu.PerJob(jobs)})");
+                    if (limit == DefaultLimit && _options.Runs(2)) halfLoads.Add(await LatencyAtHalfLoad(service, latency, perSecond));
+                }
+
+                Complain(service);
+            }
+
+            if (!_options.Baselines)
+            {
+                foreach (var (latency, jobs, perSecond, cpu) in measured)
+                {
+                    _throughputRows.Add(new Row("1", $"trial: {N(jobs)} jobs, API {latency.TotalMilliseconds} ms, limit {limit}", $"{N(perSecond)} checks/s", "", "", cpu.PerJob(jobs)));
+                }
+
+                continue;
+            }
+
+            Log($"1a: bare RabbitMQ.Client loop, prefetch {prefetch}, concurrency {limit}, {_sizes.Throughput} jobs");
+            double bare;
+            CpuUse bareCpu;
+            await using (await BareBrokerLoop.StartAsync(_rabbit, prefetch, limit, (int)_listener.MeanEventBytes))
+            {
+                await Drive(_sizes.Warmup, 0, TimeSpan.Zero, PublishAll(Names.BareIn), null);
+                var run = await Drive(_sizes.Throughput, 0, TimeSpan.Zero, PublishAll(Names.BareIn), null);
+                bare = _sizes.Throughput / run.Tracker.Elapsed.TotalSeconds;
+                bareCpu = run.Cpu;
+                Log($"   {bare:N0} jobs/s ({bareCpu.PerJob(_sizes.Throughput, withService: false)})");
+
+                foreach (var half in halfLoads)
+                {
+                    Log($"2a: bare RabbitMQ.Client loop, {half.Rate:N0} commands/s for {half.Jobs} jobs");
+                    var baseline = await Drive(half.Jobs, 0, TimeSpan.Zero, PublishAtRate(Names.BareIn, half.Rate), null);
+                    var (p50, p99, max) = Delays(baseline.Tracker, TimeSpan.Zero);
+                    Log($"   p50 {Ms(p50)} ms, p99 {Ms(p99)} ms, max {Ms(max)} ms");
+                    _latencyRows.Add(new Row(
+                        "2",
+                        $"latency at half load: {N(half.Rate)} commands/s (½ of {N(half.MaxPerSecond)}) for {_sizes.LatencyRun.TotalSeconds:0} s, API {half.Latency.TotalMilliseconds} ms, limit {DefaultLimit}; " +
+                        (half.Latency == TimeSpan.Zero ? "publish → TaskSucceeded received" : $"publish → TaskSucceeded received minus the API's {half.Latency.TotalMilliseconds} ms"),
+                        $"p50 {Ms(half.P50)} · p99 {Ms(half.P99)} · max {Ms(half.Max)} ms",
+                        $"(a) broker loop at the same rate: p50 {Ms(p50)} · p99 {Ms(p99)} · max {Ms(max)} ms",
+                        $"p50 {(half.P50 >= p50 ? "+" : "-")}{Ms(Math.Abs(half.P50 - p50))} ms over (a)",
+                        $"service run: {half.Cpu.PerJob(half.Jobs)}. (a): {baseline.Cpu.PerJob(half.Jobs, false)}"));
+                }
+            }
+
+            if (!_options.Runs(1)) continue;
+            foreach (var (latency, jobs, perSecond, cpu) in measured)
+            {
+                Log($"1b: bare HttpClient loop, API {latency.TotalMilliseconds} ms, concurrency {limit}, {jobs} jobs");
+                var (http, httpCpu) = await BareHttp(jobs, limit, latency);
+                Log($"   {http:N0} GETs/s ({httpCpu.PerJob(jobs, withService: false)})");
+                var floor = Math.Min(bare, http);
+                _throughputRows.Add(new Row(
+                    "1",
+                    $"throughput: {N(jobs)} jobs succeeding at the 1st check, API {latency.TotalMilliseconds} ms, limit {limit} (prefetch {prefetch})",
+                    $"{N(perSecond)} checks/s",
+                    $"(a) broker loop {N(bare)}/s · (b) HTTP loop {N(http)}/s",
+                    $"**{N(perSecond / floor, "0.00")}** × min(a, b)",
+                    $"service run after {N(warmup)} warm-up jobs: {cpu.PerJob(jobs)}. (a): {bareCpu.PerJob(_sizes.Throughput, false)}. (b): {httpCpu.PerJob(jobs, false)}"));
+            }
+        }
+    }
+
+    private async Task<HalfLoad> LatencyAtHalfLoad(ServiceProcess service, TimeSpan latency, double maxPerSecond)
+    {
+        var rate = maxPerSecond / 2;
+        var jobs = Math.Max(100, (int)(rate * _sizes.LatencyRun.TotalSeconds));
+        Log($"2: service, API {latency.TotalMilliseconds} ms, {rate:N0} commands/s for {jobs} jobs");
+        var run = await Drive(jobs, 0, latency, PublishAtRate(Names.CheckQueue, rate), service);
+        var (p50, p99, max) = Delays(run.Tracker, latency);
+        Log($"   p50 {Ms(p50)} ms, p99 {Ms(p99)} ms, max {Ms(max)} ms");
+        return new HalfLoad(latency, maxPerSecond, rate, jobs, p50, p99, max, run.Cpu);
+    }
+
+    /// <summary>p50, p99 and max of publish → TaskSucceeded received, minus the API's latency, in seconds.</summary>
+    private static (double P50, double P99, double Max) Delays(EventTracker tracker, TimeSpan latency)
+    {
+        var delays = Enumerable.Range(0, tracker.Jobs)
+            .Select(i => Stats.Seconds(tracker.PublishedAt[i], tracker.SucceededAt[i]) - latency.TotalSeconds)
+            .Order().ToArray();
+        return (Stats.Percentile(delays, 50), Stats.Percentile(delays, 99), delays[^1]);
+    }
+
+    private sealed record HalfLoad(TimeSpan Latency, double MaxPerSecond, double Rate, int Jobs, double P50, double P99, double Max, CpuUse Cpu);
+
+    private async Task<(double PerSecond, CpuUse Cpu)> BareHttp(int jobs, int concurrency, TimeSpan latency)
+    {
+        var warmup = new ApiRun($"r{++_runs}", _sizes.Warmup, 0, latency);
+        _api.Begin(warmup);
+        await BareHttpLoop.RunAsync(_api.BaseUrl, warmup.Tag, Math.Min(_sizes.Warmup, concurrency * 20), concurrency);
+        var run = new ApiRun($"r{++_runs}", jobs, 0, latency);
+        _api.Begin(run);
+        var before = CpuUse.Read(null, _brokerPid);
+        var elapsed = await BareHttpLoop.RunAsync(_api.BaseUrl, run.Tag, jobs, concurrency);
+        return (jobs / elapsed.TotalSeconds, CpuUse.Read(null, _brokerPid) - before);
+    }
+
+    // ---- Scenario 3 -------------------------------------------------------------------------
+
+    /// <summary>Jobs pending for three checks, one second apart, then done: how far apart the checks really are.</summary>
+    private async Task PendingAtScale()
+    {
+        const int pendingChecks = 3;
+        var jobs = _sizes.Pending;
+        await using var service = await StartService(DefaultLimit, Fast);
+        await Warmup(service, untilSteady: false);
+        Log($"3: service, {jobs} jobs pending for {pendingChecks} checks at {Fast.Interval.TotalSeconds} s, then success");
+        var run = await Drive(jobs, pendingChecks, TimeSpan.Zero, PublishAll(Names.CheckQueue), service, TimeSpan.FromMinutes(10));
+        var (rss, peak) = service.Memory();
+        Complain(service);
+
+        var gaps = new double[jobs * pendingChecks];
+        var firstChecks = new double[jobs];
+        for (var i = 0; i < jobs; i++)
+        {
+            firstChecks[i] = Stats.Seconds(run.Tracker.PublishedAt[i], run.Api.CallTime(i, 0));
+            for (var check = 1; check <= pendingChecks; check++)
+            {
+                gaps[i * pendingChecks + check - 1] = Stats.Seconds(run.Api.CallTime(i, check - 1), run.Api.CallTime(i, check));
+            }
+        }
+
+        Array.Sort(gaps);
+        Array.Sort(firstChecks);
+        var checks = jobs * (pendingChecks + 1);
+        var took = run.Tracker.Elapsed.TotalSeconds;
+        var (p50, p99, max) = (Stats.Percentile(gaps, 50), Stats.Percentile(gaps, 99), gaps[^1]);
+        Log($"   gaps p50 {p50:0.000} s, p99 {p99:0.000} s, max {max:0.000} s; {checks / took:N0} checks/s; peak RSS {Mb(peak)}");
+        _otherRows.Add(new Row(
+            "3",
+            $"pending at scale: {N(jobs)} jobs published at once, QUEUING for {pendingChecks} checks then PROCESS_SUCCESS, Polling:Interval {Fast.Interval.TotalSeconds:0} s, limit {DefaultLimit}",
+            $"gap between checks p50 {p50:0.000} · p99 {p99:0.000} · max {max:0.000} s",
+            $"configured {Fast.Interval.TotalSeconds:0.000} s",
+            $"p50 {N((p50 / Fast.Interval.TotalSeconds - 1) * 100, "+0;-0;0")}%, max {N((max / Fast.Interval.TotalSeconds - 1) * 100, "+0;-0;0")}%",
+            $"{N(checks)} checks in {took:0.0} s = {N(checks / took)} checks/s, so one round of {N(jobs)} checks takes {jobs / (checks / took):0.0} s; publish → 1st check p50 {firstChecks[jobs / 2]:0.00} s, max {firstChecks[^1]:0.00} s; {run.Cpu.PerJob(checks)} (per check)"));
+        _otherRows.Add(new Row(
+            "3",
+            "service memory during scenario 3",
+            $"peak RSS (VmHWM) {Mb(peak)}",
+            $"RSS after the run {Mb(rss)}",
+            "",
+            $"fresh process: {N(2 * _sizes.Warmup)} warm-up jobs, then the run"));
+        await _rabbit.PurgeAsync([Names.CheckQueue, .. Fast.WaitQueues]);
+    }
+
+    // ---- Scenario 4 -------------------------------------------------------------------------
+
+    /// <summary>
+    /// The service's RSS at rest with 0 and with N jobs waiting in the broker (in the wait queue of
+    /// a 10-minute interval, where a pending job waits), both after the same warm-up. Then, for
+    /// contrast, N commands queued in front of the service while the API stalls.
+    /// </summary>
+    private async Task MemoryAtRest()
+    {
+        var waiting = _sizes.Waiting;
+        var waitQueue = Names.WaitQueue(Slow.Interval);
+
+        Log("4: service at rest, 0 jobs waiting");
+        var empty = await RestingMemory();
+
+        Log($"4: {waiting} jobs into {waitQueue} while the service is stopped");
+        var commands = CommandPublisher.Build($"r{++_runs}", waiting);
+        var now = DateTimeOffset.UtcNow;
+        var progress = new Dictionary<string, object?>
+        {
+            // What the service's WaitQueueRecheckScheduler writes after a first pending check.
+            ["TaskResults-Attempt"] = "1",
+            ["TaskResults-First-Check-At"] = now.ToString("O", CultureInfo.InvariantCulture),
+            ["TaskResults-Deadline"] = now.AddMinutes(30).ToString("O", CultureInfo.InvariantCulture),
+            ["TaskResults-Transient-Errors"] = "0",
+        };
+        var publishing = Stopwatch.StartNew();
+        await _publisher.PublishAllAsync(waitQueue, commands, null, progress);
+        var inQueue = await _rabbit.MessageCountAsync(waitQueue);
+        Log($"   published in {publishing.Elapsed.TotalSeconds:0.0} s; {inQueue} in {waitQueue}");
+
+        Log($"4: service at rest, {waiting} jobs waiting");
+        var loaded = await RestingMemory();
+        await _rabbit.PurgeAsync(waitQueue);
+
+        _otherRows.Add(new Row(
+            "4",
+            $"memory at rest: {N(waiting)} jobs waiting in the broker ({N(inQueue ?? 0)} counted in {waitQueue}), service started after they were queued",
+            $"RSS {Mb(loaded.Rss)} (peak {Mb(loaded.Peak)})",
+            $"0 jobs waiting: RSS {Mb(empty.Rss)} (peak {Mb(empty.Peak)})",
+            $"{N((loaded.Rss - empty.Rss) / 1024.0 / 1024.0, "+0.0;-0.0;0.0")} MiB ({N(((double)loaded.Rss / empty.Rss - 1) * 100, "+0;-0;0")}%)",
+            $"each: fresh process, {N(2 * _sizes.Warmup)} warm-up checks, {_sizes.Settle.TotalSeconds:0} s idle, then the mean of 3 readings 1 s apart; once started, before the warm-up: {Mb(empty.Started)} with 0 waiting, {Mb(loaded.Started)} with {N(waiting)}"));
+
+        Log($"4: {waiting} commands in front of the service while the API stalls");
+        var stalled = new ApiRun($"r{++_runs}", waiting, 0, TimeSpan.FromMinutes(10));
+        await _publisher.PublishAllAsync(Names.CheckQueue, CommandPublisher.Build(stalled.Tag, waiting));
+        _api.Begin(stalled);
+        await using (var service = await StartService(DefaultLimit, Slow))
+        {
+            await Task.Delay(_sizes.Settle);
+            var held = await SampleMemory(service);
+            var calls = stalled.Calls;
+            await service.KillAsync();
+            _otherRows.Add(new Row(
+                "4",
+                $"contrast: {N(waiting)} commands queued in front of the service, API stalled (no call returns)",
+                $"RSS {Mb(held.Rss)} (peak {Mb(held.Peak)})",
+                $"0 jobs waiting, fresh process idle: RSS {Mb(empty.Started)}",
+                $"{N(calls)} calls in flight",
+                $"fresh process, no warm-up, {_sizes.Settle.TotalSeconds:0} s after start: the backlog stays in the broker"));
+        }
+
+        await _rabbit.PurgeAsync([Names.CheckQueue, .. Slow.WaitQueues]);
+    }
+
+    /// <summary>A fresh service: its RSS once started and idle, then after a fixed warm-up and idle again.</summary>
+    private async Task<Resting> RestingMemory()
+    {
+        await using var service = await StartService(DefaultLimit, Slow);
+        await Task.Delay(_sizes.Settle);
+        var started = await SampleMemory(service);
+        await Warmup(service, untilSteady: false);
+        await Task.Delay(_sizes.Settle);
+        var (rss, peak) = await SampleMemory(service);
+        Log($"   RSS {Mb(started.Rss)} once started, {Mb(rss)} after the warm-up; peak {Mb(peak)}");
+        Complain(service);
+        return new Resting(started.Rss, rss, peak);
+    }
+
+    private sealed record Resting(long Started, long Rss, long Peak);
+
+    private static async Task<(long Rss, long Peak)> SampleMemory(ServiceProcess service)
+    {
+        long sum = 0;
+        for (var i = 0; i < 3; i++)
+        {
+            if (i > 0) await Task.Delay(TimeSpan.FromSeconds(1));
+            sum += service.Memory().Rss;
+        }
+
+        return (sum / 3, service.Memory().Peak);
+    }
+
+    // ---- Scenario 5 -------------------------------------------------------------------------
+
+    /// <summary>A backlog of N jobs in front of a freshly started service: requests per second toward the API.</summary>
+    private async Task Politeness()
+    {
+        var limit = _throttled ? RateLimit : (int?)null;
+        var jobs = _sizes.Backlog;
+        var window = limit is null ? TimeSpan.FromMinutes(5) : _sizes.PolitenessWindow;
+        var tag = $"r{++_runs}";
+        var run = new ApiRun(tag, jobs, 0, TimeSpan.Zero, jobs + 1_000);
+        var tracker = new EventTracker(tag, jobs);
+        _api.Begin(run);
+        _listener.Track(tracker);
+        await EnsureCheckQueue();
+        Log($"5: {jobs} jobs queued before the service starts, {(limit is null ? "no rate limit" : $"AILabTools:MaxRequestsPerSecond {limit}")}");
+        await _publisher.PublishAllAsync(Names.CheckQueue, CommandPublisher.Build(tag, jobs), tracker.PublishedAt);
+
+        await using (var service = await StartService(DefaultLimit, Fast, limit))
+        {
+            var before = CpuUse.Read(service.Pid, _brokerPid);
+            // The window opens at the first call and closes after `window` or when the backlog is gone.
+            var waiting = Stopwatch.StartNew();
+            while (run.Calls == 0)
+            {
+                if (waiting.Elapsed > TimeSpan.FromMinutes(1)) throw new TimeoutException("The service made no call within a minute of starting.");
+                await Task.Delay(10);
+            }
+
+            var opened = Stopwatch.StartNew();
+            while (opened.Elapsed < window && tracker.Succeeded < jobs) await Task.Delay(50);
+            var cpu = CpuUse.Read(service.Pid, _brokerPid) - before;
+            Complain(service);
+
+            // The window: from the first call, for `window` (a limit) or until the backlog is gone (no limit).
+            var all = run.AllCallTimes.ToArray();
+            Array.Sort(all);
+            var from = all[0];
+            var to = limit is null ? all[^1] : from + (long)(window.TotalSeconds * Stopwatch.Frequency);
+            var times = all.Where(t => t <= to).ToArray();
+            var second = TimeSpan.FromSeconds(1);
+            var (peak, peakAt) = Stats.MaxInWindow(times, second);
+            var span = Stats.Seconds(from, to);
+            var average = Stats.MeanInWindow(times, from, to, second);
+            var perSecond = times.GroupBy(t => (int)Stats.Seconds(from, t)).OrderBy(g => g.Key).Select(g => g.Count()).ToList();
+            Log($"   {times.Length} calls in {span:0.0} s: max {peak} in any 1 s (from +{Stats.Seconds(from, peakAt):0.000} s), average {average:N1}/s; per second from the first call: {string.Join(" ", perSecond)}");
+            var verdict = limit is { } r
+                ? (peak <= r && average >= 0.9 * r ? "**met**" : "**missed**") + $" (target: max ≤ {r}, average ≥ {0.9 * r:0})"
+                : "no rate limit configured (issue 5)";
+            _otherRows.Add(new Row(
+                "5",
+                $"politeness: backlog of {N(jobs)} jobs, service started on it, limit {DefaultLimit}, {(limit is null ? "no rate limit" : $"R = {limit} requests/s")}",
+                $"max {N(peak)} requests in any 1 s window · average {N(average, "N1")}/s",
+                limit is null ? "R not set" : $"R = {limit}/s",
+                verdict,
+                $"{N(times.Length)} calls over {span:0.0} s{(limit is null ? "" : $" (window {window.TotalSeconds:0} s)")}; the busiest window starts {Stats.Seconds(from, peakAt):0.00} s after the first call; " +
+                $"calls per second from the first call: {string.Join(", ", perSecond.Take(5))}, …; {cpu.PerJob(Math.Max(1, times.Length))}"));
+        }
+
+        _listener.Track(null);
+        await _rabbit.PurgeAsync([Names.CheckQueue, .. Fast.WaitQueues]);
+    }
+
+    /// <summary>Whether the built service has <c>AILabTools:MaxRequestsPerSecond</c> (issue 5), read without running it.</summary>
+    private static bool HasRateLimitOption(string serviceDll)
+    {
+        var context = new AssemblyLoadContext("service-options", isCollectible: true);
+        try
+        {
+            var type = context.LoadFromAssemblyPath(Path.GetFullPath(serviceDll)).GetType("TaskResults.Service.Options.AILabToolsOptions", throwOnError: false);
+            return type?.GetProperty("MaxRequestsPerSecond") is not null;
+        }
+        catch (Exception exception) when (exception is IOException or BadImageFormatException or TypeLoadException)
+        {
+            return false;
+        }
+        finally
+        {
+            context.Unload();
+        }
+    }
+
+    // ---- Shared -----------------------------------------------------------------------------
+
+    /// <summary>Our own side first: a cold Kestrel would stamp the first calls late and bunch them.</summary>
+    private async Task WarmUpFakeApi()
+    {
+        var run = new ApiRun($"r{++_runs}", 2_000, 0, TimeSpan.Zero);
+        _api.Begin(run);
+        await BareHttpLoop.RunAsync(_api.BaseUrl, run.Tag, run.Jobs, DefaultLimit);
+    }
+
+    /// <summary>The service declares its queue when it starts: start it once if it never ran on this broker.</summary>
+    private async Task EnsureCheckQueue()
+    {
+        if (await _rabbit.MessageCountAsync(Names.CheckQueue) is not null) return;
+        await using var service = await StartService(DefaultLimit, Fast);
+    }
+
+    private Func<Command[], long[], Task> PublishAll(string exchange) => (commands, at) => _publisher.PublishAllAsync(exchange, commands, at);
+
+    private Func<Command[], long[], Task> PublishAtRate(string exchange, double perSecond) =>
+        (commands, at) => _publisher.PublishAtRateAsync(exchange, commands, at, perSecond);
+
+    /// <summary>
+    /// One run: <paramref name="jobs"/> new jobs the fake API answers QUEUING
+    /// <paramref name="pendingChecks"/> times then PROCESS_SUCCESS, published by
+    /// <paramref name="publish"/>, until the last TaskSucceeded is received.
+    /// </summary>
+    private async Task<Run> Drive(int jobs, int pendingChecks, TimeSpan latency, Func<Command[], long[], Task> publish, ServiceProcess? service, TimeSpan? timeout = null)
+    {
+        var tag = $"r{++_runs}";
+        var commands = CommandPublisher.Build(tag, jobs);
+        var api = new ApiRun(tag, jobs, pendingChecks, latency);
+        var tracker = new EventTracker(tag, jobs);
+        _api.Begin(api);
+        _listener.Track(tracker);
+        var before = CpuUse.Read(service?.Pid, _brokerPid);
+        await publish(commands, tracker.PublishedAt);
+        await tracker.WaitAsync(timeout ?? TimeSpan.FromSeconds(60 + jobs / 50.0));
+        var cpu = CpuUse.Read(service?.Pid, _brokerPid) - before;
+        _listener.Track(null);
+        if (tracker.Failed > 0) throw new InvalidOperationException($"{tracker.Failed} jobs failed: the service and the fake API disagree.");
+        return new Run(api, tracker, cpu);
+    }
+
+    /// <summary>
+    /// Batches of jobs at full speed for <see cref="Sizes.WarmupTime"/> (<paramref name="untilSteady"/>)
+    /// or two batches. On 2 cores the JIT needs some 20 seconds of load to tier up MassTransit's
+    /// pipeline (seen with dotnet-counters: up to 0.7 cores of JIT in that time, then none); the
+    /// service's CPU per job in each batch is logged. Returns the number of jobs.
+    /// </summary>
+    private async Task<int> Warmup(ServiceProcess service, bool untilSteady = true)
+    {
+        var perJob = new List<double>();
+        var clock = Stopwatch.StartNew();
+        while (untilSteady ? clock.Elapsed < _sizes.WarmupTime || perJob.Count < 2 : perJob.Count < 2)
+        {
+            var run = await Drive(_sizes.Warmup, 0, TimeSpan.Zero, PublishAll(Names.CheckQueue), service);
+            perJob.Add(run.Cpu.Service.TotalMicroseconds / _sizes.Warmup);
+        }
+
+        Log($"   warm-up: {perJob.Count} × {_sizes.Warmup} jobs in {clock.Elapsed.TotalSeconds:0} s, service CPU µs/job {string.Join(" ", perJob.Select(us => us.ToString("N0", Culture)))}");
+        return perJob.Count * _sizes.Warmup;
+    }
+
+    private Task<ServiceProcess> StartService(int limit, Polling polling, int? maxRequestsPerSecond = null)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["AILabTools__BaseUrl"] = _api.BaseUrl,
+            ["AILabTools__ApiKey"] = FakeApi.ApiKey,
+            ["ConnectionStrings__RabbitMq"] = _broker.ToString(),
+            ["Polling__Interval"] = polling.Interval.ToString("c", CultureInfo.InvariantCulture),
+            ["Polling__MaxInterval"] = polling.MaxInterval.ToString("c", CultureInfo.InvariantCulture),
+            ["Polling__TransientRetryInterval"] = polling.TransientRetryInterval.ToString("c", CultureInfo.InvariantCulture),
+            ["MessageBus__ConcurrentMessageLimit"] = limit.ToString(CultureInfo.InvariantCulture),
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        if (_throttled)
+        {
+            // Issue 5's throttle: R where scenario 5 asks for it, otherwise out of the way (its range
+            // ends at 10,000/s), with as many calls in flight as checks.
+            environment["AILabTools__MaxRequestsPerSecond"] = (maxRequestsPerSecond ?? UnthrottledRate).ToString(CultureInfo.InvariantCulture);
+            if (maxRequestsPerSecond is null) environment["AILabTools__MaxConcurrentRequests"] = limit.ToString(CultureInfo.InvariantCulture);
+        }
+
+        return ServiceProcess.StartAsync(_options.ServiceDll, environment);
+    }
+
+    /// <summary>The prefetch count MassTransit gave the check queue's consumer, as the broker reports it.</summary>
+    private async Task<ushort?> Prefetch()
+    {
+        var start = new ProcessStartInfo("/usr/lib/rabbitmq/bin/rabbitmqctl") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { "-n", _nodeName, "-q", "list_consumers", "queue_name", "prefetch_count" }) start.ArgumentList.Add(arg);
+        start.Environment["HOME"] = Path.Combine(_options.BrokerDir, "home");
+        using var process = Process.Start(start)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        foreach (var line in output.Split('\n'))
+        {
+            var fields = line.Split('\t');
+            if (fields.Length == 2 && fields[0] == Names.CheckQueue && ushort.TryParse(fields[1], out var prefetch)) return prefetch;
+        }
+
+        Log("   (could not read the consumer's prefetch count: assuming the concurrency limit)");
+        return null;
+    }
+
+    /// <summary>The service logs at Warning and above only: anything it wrote is worth seeing.</summary>
+    private static void Complain(ServiceProcess service)
+    {
+        if (service.Output.Count == 0) return;
+        Log($"   the service wrote {service.Output.Count} lines, the first ones:");
+        foreach (var line in service.Output.Take(5)) Log($"   | {line}");
+    }
+
+    private static void Log(string message) => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {message}");
+
+    private sealed record Run(ApiRun Api, EventTracker Tracker, CpuUse Cpu);
+
+    /// <summary>The service's Polling options, and the wait queues they make it declare (docs/topology.md).</summary>
+    private sealed record Polling(TimeSpan Interval, TimeSpan MaxInterval, TimeSpan TransientRetryInterval)
+    {
+        public IEnumerable<string> WaitQueues
+        {
+            get
+            {
+                var delays = new SortedSet<TimeSpan> { Interval };
+                for (var delay = TransientRetryInterval; ; delay *= 2)
+                {
+                    delays.Add(delay < MaxInterval ? delay : MaxInterval);
+                    if (delay >= MaxInterval) break;
+                }
+
+                return delays.Select(Names.WaitQueue);
+            }
+        }
+    }
+}

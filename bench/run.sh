@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The benchmark of issue 8, from a fresh clone: builds the service and the benchmark in Release,
+# starts a private RabbitMQ node with a fresh data directory, runs the five scenarios against the
+# real service process (bench/TaskResults.Benchmarks), prints one table and writes
+# docs/benchmarks.md; stops the node and everything else it started on the way out.
+#
+#   bench/run.sh           the issue's sizes (about 8 minutes on 2 cores)
+#   bench/run.sh --quick   a smoke run with small sizes (about a minute); writes no docs
+#   bench/run.sh --only 1,3  only those scenarios (2 needs 1's service run and comes with it)
+#   bench/run.sh --jobs N  scenario 1 with N jobs per case (writes no docs)
+#   bench/run.sh --trial [--jobs N]  only the service's throughput at API 0 ms, limit 16: for trying a
+#                          change; BENCH_SERVICE_X=v passes X=v to the service (e.g. DOTNET_gcServer=0)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+quick=()
+trial=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) quick=(--quick) ;;
+    --only) trial+=(--only "${2:?--only needs a list like 1,3}"); shift ;;
+    --trial) trial+=(--trial) ;;
+    --jobs) trial+=(--jobs "${2:?--jobs needs a number}"); shift ;;
+    *) echo "usage: bench/run.sh [--quick] [--only 1,2,...] [--jobs N] [--trial]" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+node_dir=$(mktemp -d /tmp/taskresults-bench.XXXXXX)
+bench_pid=
+epmd_before=$(pgrep -x epmd || true)
+cleanup() {
+  if [ -n "$bench_pid" ] && kill -0 "$bench_pid" 2>/dev/null; then
+    kill -TERM "$bench_pid" 2>/dev/null || true   # it kills the service processes it started
+    wait "$bench_pid" 2>/dev/null || true
+  fi
+  scripts/rabbitmq.sh stop "$node_dir" || true
+  rm -rf "$node_dir"
+  # The node started epmd if none was running: end it, unless another node has registered since.
+  if [ -z "$epmd_before" ] && epmd_pid=$(pgrep -x epmd) && ! epmd -names 2>/dev/null | grep -q '^name '; then
+    kill "$epmd_pid" 2>/dev/null || true
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+echo "== build (Release)" >&2
+dotnet build -c Release -nologo -v quiet bench/TaskResults.Benchmarks >&2
+
+echo "== RabbitMQ" >&2
+scripts/rabbitmq.sh start "$node_dir" >&2
+
+# The quick run is a smoke test: its figures mean little, so it leaves the docs alone.
+out=()
+if [ ${#quick[@]} -eq 0 ] && [ ${#trial[@]} -eq 0 ]; then out=(--out docs/benchmarks.md); fi
+
+echo "== benchmark" >&2
+# In the background so that a signal reaches the trap above at once.
+BENCH_DOTNET_SDK=$(dotnet --version) dotnet bench/TaskResults.Benchmarks/bin/Release/net10.0/TaskResults.Benchmarks.dll \
+  --broker-dir "$node_dir" \
+  --service-dll src/TaskResults.Service/bin/Release/net10.0/TaskResults.Service.dll \
+  "${out[@]}" "${quick[@]}" "${trial[@]}" &
+bench_pid=$!
+wait "$bench_pid"
