@@ -28,8 +28,8 @@ public sealed class CheckReport(TextWriter output, bool json, PollingSchedule sc
         output.WriteLine($"checking {check.JobId} ({check.TaskType}) at {baseUrl}{until}");
     }
 
-    // The wait the consumer scheduled, from the same schedule: the event's NextCheckAt counts from
-    // before the API call, so after a slow call it would read shorter than the wait really is.
+    // The wait the consumer scheduled, from the same schedule: NextCheckAt minus this clock would
+    // also count the time the event took to arrive here.
     public void Pending(TaskPending pending) => Write(pending, () =>
         $"attempt {pending.Attempt}: {pending.Status}, next check in {Duration(schedule.AfterPending(pending.Attempt))}");
 

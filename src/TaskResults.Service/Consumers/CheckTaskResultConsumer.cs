@@ -53,6 +53,8 @@ public sealed class CheckTaskResultConsumer(
 
         var outcome = await api.CheckAsync(command.JobId, command.TaskType, context.CancellationToken);
         TagApiAnswer(Activity.Current, outcome);
+        // Waits count from the answer: a call held by the limiter or a slow API must not bring the next check early.
+        var answeredAt = clock.GetUtcNow();
         switch (outcome)
         {
             case CheckOutcome.Pending pending:
@@ -64,12 +66,12 @@ public sealed class CheckTaskResultConsumer(
                     TaskType = command.TaskType,
                     Status = pending.Status,
                     Attempt = progress.Attempt,
-                    NextCheckAt = now + wait,
+                    NextCheckAt = answeredAt + wait,
                     Deadline = progress.Deadline,
                     RequestId = pending.Call.RequestId,
                     LogId = pending.Call.LogId,
                 });
-                await rechecks.ScheduleRecheck(context, progress.AfterAnswer(), wait, now + wait);
+                await rechecks.ScheduleRecheck(context, progress.AfterAnswer(), wait, answeredAt + wait);
                 break;
 
             case CheckOutcome.Succeeded succeeded:
@@ -79,7 +81,7 @@ public sealed class CheckTaskResultConsumer(
                     JobId = command.JobId,
                     TaskType = command.TaskType,
                     ResultUrls = succeeded.ResultUrls,
-                    ResultsExpireAt = now + ResultLifetime,
+                    ResultsExpireAt = answeredAt + ResultLifetime,
                     Attempts = progress.Attempt,
                     RequestId = succeeded.Call.RequestId,
                     LogId = succeeded.Call.LogId,
@@ -101,7 +103,7 @@ public sealed class CheckTaskResultConsumer(
                 logger.Log(transient.Error.Code == ApiCircuitBreaker.OpenCode ? LogLevel.Debug : LogLevel.Warning,
                     "Transient API error for job {JobId} ({ErrorCode}: {ErrorMessage}); checking again in {Delay}",
                     command.JobId, transient.Error.Code, transient.Error.Message, backoff);
-                await rechecks.ScheduleRecheck(context, retry, backoff, now + backoff);
+                await rechecks.ScheduleRecheck(context, retry, backoff, answeredAt + backoff);
                 break;
 
             case CheckOutcome.PermanentError permanent:

@@ -23,8 +23,8 @@ public sealed class WaitQueueRecheckScheduler(WaitQueueTopology topology, TimePr
             // A wait queue that has gone missing is an error, never a silent drop.
             rabbit.Mandatory = true;
 
-            // The check itself took time: expire that much sooner than the queue's TTL, so checks
-            // are the configured interval apart from start to start. (The queue's TTL is the upper bound.)
+            // Publishing the event took time since the API answered: expire that much sooner than the
+            // queue's TTL, so the next check comes the configured interval after the answer.
             var left = dueAt - clock.GetUtcNow();
             if (left < delay) rabbit.BasicProperties.Expiration = ((long)Math.Max(0, left.TotalMilliseconds)).ToString(CultureInfo.InvariantCulture);
         });

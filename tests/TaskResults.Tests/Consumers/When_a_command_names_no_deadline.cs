@@ -5,7 +5,7 @@ public sealed class When_a_command_names_no_deadline
     [Fact]
     public async Task Should_keep_the_deadline_of_the_first_check_through_every_reschedule()
     {
-        await using var service = await ServiceHarness.StartAsync(settings => settings["Polling:DefaultDeadline"] = "00:00:00.700");
+        await using var service = await ServiceHarness.StartAsync(settings => settings["Polling:DefaultDeadline"] = "00:00:01.500");
         service.Api.Script("no-deadline", FakeResponse.Status("QUEUING"));
 
         await service.Send(new CheckTaskResult { JobId = "no-deadline", TaskType = TaskTypes.HdColourMigration });

@@ -46,3 +46,27 @@ public sealed class When_a_pending_task_is_checked
         Assert.Equal(pending.Deadline, DateTimeOffset.Parse(second.Headers.Get<string>(CheckProgress.DeadlineHeader)!));
     }
 }
+
+public sealed class When_the_API_answers_a_pending_check_slowly
+{
+    [Fact]
+    public async Task Should_wait_the_whole_interval_after_the_answer_before_checking_again()
+    {
+        // The answer takes longer than the interval: counted from the start of the check, the next
+        // check would be due before the answer came and would follow it at once.
+        var slowAnswer = TimeSpan.FromMilliseconds(400);
+        var interval = TimeSpan.FromMilliseconds(300);
+        await using var service = await ServiceHarness.StartAsync(settings => settings["Polling:Interval"] = interval.ToString());
+        service.Api.Script("slow-pending",
+            FakeResponse.Status("QUEUING") with { Delay = slowAnswer },
+            FakeResponse.Status("PROCESS_SUCCESS", resultUrl: "https://files.example/slow.png"));
+
+        await service.Send(new CheckTaskResult { JobId = "slow-pending", TaskType = TaskTypes.HdColourMigration });
+
+        await service.WaitFor<TaskSucceeded>("slow-pending");
+        var calls = service.Api.Requests.Where(r => r.JobId == "slow-pending").Select(r => r.At).ToArray();
+        Assert.Equal(2, calls.Length);
+        var afterAnswer = calls[1] - (calls[0] + slowAnswer);
+        Assert.True(afterAnswer >= interval * 0.9, $"The second check came {afterAnswer.TotalMilliseconds:F0} ms after the first answer; the interval is {interval.TotalMilliseconds:F0} ms.");
+    }
+}
