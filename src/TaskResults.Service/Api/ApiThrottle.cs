@@ -5,9 +5,11 @@ namespace TaskResults.Service.Api;
 
 /// <summary>
 /// Keeps this instance polite toward the API: at most MaxConcurrentRequests calls in flight and at
-/// most MaxRequestsPerSecond calls in any one-second window (an exact sliding log of send times).
-/// When the API says "too many", the rate halves; it climbs back by a tenth of the maximum per
-/// second once the API stops complaining.
+/// most MaxRequestsPerSecond calls in any one-second window as the API sees them. A call holds its
+/// place in the window from when it starts until a second after its answer: when it reached the
+/// API in between is unknown (opening a connection can take longer than the call), so only that
+/// span makes the limit hold whatever the network does. When the API says "too many", the rate
+/// halves; it climbs back by a tenth of the maximum per second once the API stops complaining.
 /// </summary>
 public sealed class ApiThrottle
 {
@@ -19,10 +21,12 @@ public sealed class ApiThrottle
     private readonly ILogger<ApiThrottle> _logger;
     private readonly SemaphoreSlim _inFlight;
     private readonly SemaphoreSlim _sendOrder = new(1, 1);
-    private readonly long[] _sentAt;
     private readonly int _maxRate;
-    private readonly object _rateLock = new();
-    private int _next;
+    private readonly object _lock = new();
+    // Places held in the window: calls still running, and the answer times of the last Window's calls (oldest first).
+    private readonly Queue<long> _answeredAt = new();
+    private int _running;
+    private TaskCompletionSource _answered = NewSignal();
     private double _rate;
     private long _lastSlowDown = long.MinValue;
     private long _lastSpeedUp = long.MinValue;
@@ -33,14 +37,13 @@ public sealed class ApiThrottle
         _logger = logger;
         _maxRate = options.Value.MaxRequestsPerSecond;
         _rate = _maxRate;
-        _sentAt = Enumerable.Repeat(long.MinValue, _maxRate).ToArray();
         _inFlight = new SemaphoreSlim(options.Value.MaxConcurrentRequests, options.Value.MaxConcurrentRequests);
     }
 
     /// <summary>The calls per second currently allowed (the maximum, or less after the API complained).</summary>
     public int CurrentRate
     {
-        get { lock (_rateLock) return (int)_rate; }
+        get { lock (_lock) return (int)_rate; }
     }
 
     /// <summary>Waits for a free slot and for the rate to allow one more call; dispose the lease when the call is done.</summary>
@@ -49,8 +52,8 @@ public sealed class ApiThrottle
         await _inFlight.WaitAsync(cancellationToken);
         try
         {
-            var sentAt = await WaitForRateAsync(cancellationToken);
-            return new Lease(_inFlight, sentAt);
+            var startedAt = await WaitForPlaceAsync(cancellationToken);
+            return new Lease(this, startedAt);
         }
         catch
         {
@@ -62,7 +65,7 @@ public sealed class ApiThrottle
     /// <summary>The API said it is over a limit: halve the rate (at most once a second, one burst of complaints is one signal).</summary>
     public void SlowDown()
     {
-        lock (_rateLock)
+        lock (_lock)
         {
             var now = _clock.GetTimestamp();
             if (_lastSlowDown != long.MinValue && _clock.GetElapsedTime(_lastSlowDown, now) < TimeSpan.FromSeconds(1)) return;
@@ -72,24 +75,34 @@ public sealed class ApiThrottle
         }
     }
 
-    private async Task<long> WaitForRateAsync(CancellationToken cancellationToken)
+    private async Task<long> WaitForPlaceAsync(CancellationToken cancellationToken)
     {
-        // One caller at a time takes the next send time, so the log stays in order.
+        // One caller at a time takes the next place, so calls go out in the order they asked.
         await _sendOrder.WaitAsync(cancellationToken);
         try
         {
-            var limit = CurrentLimit();
-            var oldest = _sentAt[(_next - limit + _maxRate) % _maxRate];
-            if (oldest != long.MinValue)
+            while (true)
             {
-                var wait = Window - _clock.GetElapsedTime(oldest);
-                if (wait > TimeSpan.Zero) await Task.Delay(wait, _clock, cancellationToken);
-            }
+                Task free;
+                lock (_lock)
+                {
+                    var now = _clock.GetTimestamp();
+                    while (_answeredAt.TryPeek(out var oldest) && _clock.GetElapsedTime(oldest, now) >= Window) _answeredAt.Dequeue();
+                    if (_running + _answeredAt.Count < CurrentLimit(now))
+                    {
+                        _running++;
+                        return now;
+                    }
 
-            var now = _clock.GetTimestamp();
-            _sentAt[_next] = now;
-            _next = (_next + 1) % _maxRate;
-            return now;
+                    // Every place is taken: wait for the oldest answer to leave the window or, when
+                    // every place is a running call, for an answer.
+                    free = _answeredAt.TryPeek(out var first)
+                        ? Task.Delay(Window - _clock.GetElapsedTime(first, now), _clock, cancellationToken)
+                        : _answered.Task.WaitAsync(cancellationToken);
+                }
+
+                await free;
+            }
         }
         finally
         {
@@ -97,25 +110,39 @@ public sealed class ApiThrottle
         }
     }
 
-    private int CurrentLimit()
+    private void Answered()
     {
-        lock (_rateLock)
+        TaskCompletionSource answered;
+        lock (_lock)
         {
-            var now = _clock.GetTimestamp();
-            var calm = _lastSlowDown == long.MinValue || _clock.GetElapsedTime(_lastSlowDown, now) >= CalmBeforeSpeedUp;
-            var due = _lastSpeedUp == long.MinValue || _clock.GetElapsedTime(_lastSpeedUp, now) >= TimeSpan.FromSeconds(1);
-            if (_rate < _maxRate && calm && due)
-            {
-                _rate = Math.Min(_maxRate, _rate + Math.Max(1, _maxRate / 10.0));
-                _lastSpeedUp = now;
-            }
-
-            return Math.Max(1, (int)_rate);
+            _running--;
+            _answeredAt.Enqueue(_clock.GetTimestamp());
+            answered = _answered;
+            _answered = NewSignal();
         }
+
+        answered.SetResult();
+        _inFlight.Release();
     }
 
-    /// <summary>A call's place: the rate counted it at <see cref="Timestamp"/> (of the throttle's clock); dispose it when the call is done.</summary>
-    public sealed class Lease(SemaphoreSlim inFlight, long timestamp) : IDisposable
+    // Called under _lock.
+    private int CurrentLimit(long now)
+    {
+        var calm = _lastSlowDown == long.MinValue || _clock.GetElapsedTime(_lastSlowDown, now) >= CalmBeforeSpeedUp;
+        var due = _lastSpeedUp == long.MinValue || _clock.GetElapsedTime(_lastSpeedUp, now) >= TimeSpan.FromSeconds(1);
+        if (_rate < _maxRate && calm && due)
+        {
+            _rate = Math.Min(_maxRate, _rate + Math.Max(1, _maxRate / 10.0));
+            _lastSpeedUp = now;
+        }
+
+        return Math.Max(1, (int)_rate);
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>A call's place: taken at <see cref="Timestamp"/> (of the throttle's clock); dispose it when the call has its answer.</summary>
+    public sealed class Lease(ApiThrottle throttle, long timestamp) : IDisposable
     {
         private int _released;
 
@@ -123,7 +150,7 @@ public sealed class ApiThrottle
 
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref _released, 1) == 0) inFlight.Release();
+            if (Interlocked.Exchange(ref _released, 1) == 0) throttle.Answered();
         }
     }
 }

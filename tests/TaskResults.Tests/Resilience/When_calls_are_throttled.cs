@@ -50,6 +50,40 @@ public sealed class When_calls_are_throttled
     }
 
     [Fact]
+    public async Task Should_keep_a_slow_calls_place_until_a_second_after_its_answer()
+    {
+        // A slow call (a new connection, say) may reach the API at any moment before its answer: its
+        // place is only free a second after that, or the API could see more than the limit in a second.
+        var throttle = Throttle(perSecond: 2);
+        var slow = await throttle.EnterAsync(CancellationToken.None);
+        (await throttle.EnterAsync(CancellationToken.None)).Dispose();
+        _clock.Advance(TimeSpan.FromMilliseconds(500));
+        slow.Dispose();
+
+        // Counted from the slow call's answer: the quick call's place frees 0.51 s later, the slow one's 1.01 s later.
+        var entered = await EnterAll(throttle, calls: 2, limit: TimeSpan.FromSeconds(5));
+
+        Assert.InRange(entered[0].TotalSeconds, 0.5, 0.53);
+        Assert.InRange(entered[1].TotalSeconds, 1.0, 1.03);
+    }
+
+    [Fact]
+    public async Task Should_hold_a_call_while_every_place_is_a_call_still_running()
+    {
+        var throttle = Throttle(perSecond: 1);
+        var running = await throttle.EnterAsync(CancellationToken.None);
+
+        var next = EnterAll(throttle, calls: 1, limit: TimeSpan.FromSeconds(5));
+        _clock.Advance(TimeSpan.FromSeconds(3));
+        Assert.False(next.IsCompleted);
+        running.Dispose();
+
+        // Measured from when EnterAll began: 3 s of the running call, then 1.01 s after its answer.
+        var entered = await next;
+        Assert.InRange(entered[0].TotalSeconds, 4.0, 4.03);
+    }
+
+    [Fact]
     public async Task Should_halve_the_rate_when_the_API_complains_and_climb_back_when_it_stops()
     {
         var throttle = Throttle(perSecond: 10);
