@@ -79,7 +79,11 @@ public static class Report
         yield return $"CPU: {Environment.ProcessorCount} cores ({model})";
         yield return $"Memory: {memoryKb / 1024.0 / 1024.0:0.0} GiB";
         yield return $"OS: {os}, Linux {kernel}, {RuntimeInformation.OSArchitecture}";
-        yield return $".NET: {RuntimeInformation.FrameworkDescription} (SDK {sdk}); the service runs its Release build with its default (server) GC";
+        var runtimeConfig = Path.ChangeExtension(serviceDll, ".runtimeconfig.json");
+        string Setting(string name) => File.Exists(runtimeConfig) && Regex.Match(File.ReadAllText(runtimeConfig), $"\"{Regex.Escape(name)}\": ([^,\\s]+)") is { Success: true } m ? m.Groups[1].Value : "unset";
+        var gc = Setting("System.GC.Server") == "true" ? "server" : "workstation";
+        yield return $".NET: {RuntimeInformation.FrameworkDescription} (SDK {sdk}); the service runs its Release build with its runtimeconfig: {gc} GC, " +
+            $"thread pool spin limit {Setting("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit")} (unset: the runtime's 70)";
         yield return $"RabbitMQ {rabbit.ServerVersion} on {rabbit.ServerPlatform}: a private node started by bench/run.sh with a fresh data directory, no plugins";
         yield return $"MassTransit {Package("MassTransit.RabbitMQ")}, RabbitMQ.Client {Package("RabbitMQ.Client")}, RestSharp {Package("RestSharp")}";
         yield return "Everything runs on this one machine: the broker, the service, and the benchmark (fake API, publisher, subscriber, baselines) share its cores.";
