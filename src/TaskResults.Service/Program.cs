@@ -11,7 +11,9 @@ builder.AddServiceDefaults();
 builder.AddTaskResults();
 
 var app = builder.Build();
+// First of all: mapping the health endpoints already builds the bus from its options.
+if (!await app.Services.ValidateOptionsAsync()) return HostRunExtensions.ConfigurationError;
 
 app.MapDefaultEndpoints();
 
-return await app.RunValidatedAsync();
+return await app.RunWithConfigurationLineAsync();

@@ -5,13 +5,17 @@ namespace TaskResults.IntegrationTests;
 
 public sealed class When_the_configuration_is_incomplete
 {
-    [Fact]
-    public async Task Should_stop_with_one_clear_line_and_exit_code_2()
+    [Theory]
+    [InlineData("AILabTools__ApiKey", "", "AILabTools:ApiKey is not set")]
+    [InlineData("MessageBus__Transport", "Kafka", "MessageBus:Transport")]
+    [InlineData("Polling__Interval", "soon", "Polling:Interval")]
+    public async Task Should_stop_with_one_clear_line_and_exit_code_2(string key, string value, string expected)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(ServiceProcess.Dll);
-        start.Environment["AILabTools__ApiKey"] = "";
+        start.Environment["AILabTools__ApiKey"] = "a-key-that-is-set";
         start.Environment["Urls"] = "http://127.0.0.1:0";
+        start.Environment[key] = value;
 
         using var process = Process.Start(start)!;
         var errors = process.StandardError.ReadToEndAsync();
@@ -20,7 +24,7 @@ public sealed class When_the_configuration_is_incomplete
 
         Assert.Equal(2, process.ExitCode);
         var line = Assert.Single((await errors).Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.Contains("AILabTools:ApiKey is not set", line, StringComparison.Ordinal);
+        Assert.Contains(expected, line, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", await output + line, StringComparison.Ordinal);
     }
 }

@@ -8,20 +8,18 @@ public static class HostRunExtensions
     /// <summary>Exit code for a configuration the service cannot start with.</summary>
     public const int ConfigurationError = 2;
 
-    /// <summary>
-    /// Validates every option first, so a bad configuration stops the service with one clear line
-    /// on stderr (and exit code 2) instead of a stack trace; then runs until stopped.
-    /// </summary>
-    public static async Task<int> RunValidatedAsync(this WebApplication app)
+    /// <summary>Writes the effective configuration (secrets redacted) to the log, then runs until stopped.</summary>
+    public static async Task<int> RunWithConfigurationLineAsync(this WebApplication app)
     {
-        if (!await app.Services.ValidateOptionsAsync()) return ConfigurationError;
-
         LogEffectiveConfiguration(app);
         await app.RunAsync();
         return 0;
     }
 
-    /// <summary>Binds and validates every option; on a bad one writes one line on stderr and returns false.</summary>
+    /// <summary>
+    /// Binds and validates every option; on a bad one writes one line on stderr and returns false,
+    /// so a bad configuration stops the service with one clear line instead of a stack trace.
+    /// </summary>
     public static async Task<bool> ValidateOptionsAsync(this IServiceProvider services)
     {
         try

@@ -13,7 +13,7 @@ public static class TaskResultsExtensions
     /// <summary>The whole service: options, the API client, the consumer and its bus.</summary>
     public static IHostApplicationBuilder AddTaskResults(this IHostApplicationBuilder builder)
     {
-        var bus = builder.Configuration.GetSection(MessageBusOptions.Section).Get<MessageBusOptions>() ?? new MessageBusOptions();
+        var bus = ReadBusChoice(builder.Configuration);
         var waitQueues = bus.Transport == BusTransport.RabbitMq && bus.Rescheduling == RecheckDelivery.WaitQueues;
         if (waitQueues)
         {
@@ -49,6 +49,20 @@ public static class TaskResultsExtensions
             }
         });
         return builder;
+    }
+
+    // The bus must be chosen while registering. A value the binder cannot convert (MessageBus:Transport=Kafka)
+    // is reported with the other options at start, in one line (ValidateOptionsAsync); until then, the defaults.
+    private static MessageBusOptions ReadBusChoice(IConfiguration configuration)
+    {
+        try
+        {
+            return configuration.GetSection(MessageBusOptions.Section).Get<MessageBusOptions>() ?? new MessageBusOptions();
+        }
+        catch (InvalidOperationException)
+        {
+            return new MessageBusOptions();
+        }
     }
 
     /// <summary>Everything but the bus: shared by the host and the tests' harness.</summary>
