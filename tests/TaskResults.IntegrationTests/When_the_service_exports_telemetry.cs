@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using MassTransit;
 using TaskResults.IntegrationTests.Support;
 
 namespace TaskResults.IntegrationTests;
@@ -31,6 +33,35 @@ public sealed class When_the_service_exports_telemetry(Broker broker) : RealBrok
         Assert.All(receiver.Exports, e => Assert.Equal("application/x-protobuf", e.ContentType));
         Assert.DoesNotContain(receiver.Exports, e => OtlpReceiver.Contains(e.Body, FakeAILabToolsApi.ApiKey));
     }
+
+    [Fact]
+    public async Task Should_keep_the_senders_trace_through_the_wait_queue_into_every_event()
+    {
+        // A sender in another process (any language) passes its W3C trace context in MassTransit's header.
+        await using var receiver = await OtlpReceiver.StartAsync();
+        var senderTrace = ActivityTraceId.CreateRandom();
+        var senderSpan = ActivitySpanId.CreateRandom();
+        Api.Script("trace-1", FakeResponse.Status("QUEUING"), FakeResponse.Status("PROCESS_SUCCESS", resultUrl: "https://files.example/trace.png"));
+        await StartService(new Dictionary<string, string>
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = receiver.Endpoint,
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+        });
+
+        await Listener.Send(new CheckTaskResult { JobId = "trace-1", TaskType = TaskTypes.HdColourMigration },
+            configure: send => send.Headers.Set(DiagnosticIdHeader, $"00-{senderTrace}-{senderSpan}-01"));
+        var succeeded = await Listener.WaitFor<TaskSucceeded>("trace-1", EventTimeout);
+
+        // TaskPending from the first check, TaskSucceeded from the check that came back through the wait queue.
+        var events = Listener.Events<TaskPending>("trace-1").Cast<ConsumeContext>().Append(succeeded).ToList();
+        Assert.Equal(2, events.Count);
+        Assert.All(events, e => Assert.Equal(senderTrace.ToString(), TraceIdOf(e)));
+    }
+
+    private const string DiagnosticIdHeader = "Diagnostic-Id";
+
+    private static string? TraceIdOf(ConsumeContext context) =>
+        context.Headers.Get<string>(DiagnosticIdHeader) is { } id && ActivityContext.TryParse(id, null, out var parsed) ? parsed.TraceId.ToString() : null;
 
     [Fact]
     public async Task Should_export_nothing_when_no_endpoint_is_set()

@@ -42,11 +42,15 @@ public sealed class EventListener : IAsyncDisposable
 
     public IBus Bus => _bus;
 
-    public async Task Send(CheckTaskResult command, Guid? correlationId = null)
+    public async Task Send(CheckTaskResult command, Guid? correlationId = null, Action<SendContext>? configure = null)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var endpoint = await _bus.GetSendEndpoint(new Uri("queue:check-task-result"));
-        await endpoint.Send(command, context => context.CorrelationId = correlationId ?? NewId.NextGuid(), timeout.Token);
+        await endpoint.Send(command, context =>
+        {
+            context.CorrelationId = correlationId ?? NewId.NextGuid();
+            configure?.Invoke(context);
+        }, timeout.Token);
     }
 
     /// <summary>The events of type <typeparamref name="T"/> for one job, in arrival order.</summary>
