@@ -95,13 +95,16 @@ public sealed class ApiThrottle
                     }
 
                     // Every place is taken: wait for the oldest answer to leave the window or, when
-                    // every place is a running call, for an answer.
+                    // every place is a running call, for an answer; after a slow-down, also for the
+                    // next step back up, which may free a place before either.
                     free = _answeredAt.TryPeek(out var first)
                         ? Task.Delay(Window - _clock.GetElapsedTime(first, now), _clock, cancellationToken)
                         : _answered.Task.WaitAsync(cancellationToken);
+                    if (UntilSpeedUp(now) is { } speedUp) free = Task.WhenAny(free, Task.Delay(speedUp, _clock, cancellationToken));
                 }
 
                 await free;
+                cancellationToken.ThrowIfCancellationRequested();
             }
         }
         finally
@@ -123,6 +126,16 @@ public sealed class ApiThrottle
 
         answered.SetResult();
         _inFlight.Release();
+    }
+
+    // Called under _lock: how long until CurrentLimit may raise the rate, or null when it is at the maximum.
+    private TimeSpan? UntilSpeedUp(long now)
+    {
+        if (_rate >= _maxRate) return null;
+        var untilCalm = _lastSlowDown == long.MinValue ? TimeSpan.Zero : CalmBeforeSpeedUp - _clock.GetElapsedTime(_lastSlowDown, now);
+        var untilDue = _lastSpeedUp == long.MinValue ? TimeSpan.Zero : TimeSpan.FromSeconds(1) - _clock.GetElapsedTime(_lastSpeedUp, now);
+        var wait = untilCalm > untilDue ? untilCalm : untilDue;
+        return wait > TimeSpan.FromMilliseconds(1) ? wait : TimeSpan.FromMilliseconds(1);
     }
 
     // Called under _lock.
