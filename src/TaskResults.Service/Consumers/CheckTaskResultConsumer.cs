@@ -59,6 +59,7 @@ public sealed class CheckTaskResultConsumer(
         {
             case CheckOutcome.Pending pending:
                 var wait = schedule.AfterPending(progress.Attempt);
+                var nextCheckAt = answeredAt + wait;
                 RecordCheck(Outcomes.Pending);
                 await Publish(context, new TaskPending
                 {
@@ -66,12 +67,12 @@ public sealed class CheckTaskResultConsumer(
                     TaskType = command.TaskType,
                     Status = pending.Status,
                     Attempt = progress.Attempt,
-                    NextCheckAt = answeredAt + wait,
+                    NextCheckAt = nextCheckAt,
                     Deadline = progress.Deadline,
                     RequestId = pending.Call.RequestId,
                     LogId = pending.Call.LogId,
                 });
-                await rechecks.ScheduleRecheck(context, progress.AfterAnswer(), wait, answeredAt + wait);
+                await rechecks.ScheduleRecheck(context, progress.AfterAnswer(), wait, nextCheckAt);
                 break;
 
             case CheckOutcome.Succeeded succeeded:
@@ -81,7 +82,8 @@ public sealed class CheckTaskResultConsumer(
                     JobId = command.JobId,
                     TaskType = command.TaskType,
                     ResultUrls = succeeded.ResultUrls,
-                    ResultsExpireAt = answeredAt + ResultLifetime,
+                    // Counted from before the call: the API's clock started when the job succeeded, earlier still.
+                    ResultsExpireAt = now + ResultLifetime,
                     Attempts = progress.Attempt,
                     RequestId = succeeded.Call.RequestId,
                     LogId = succeeded.Call.LogId,

@@ -11,7 +11,7 @@ public interface IRecheckScheduler
 {
     /// <summary>
     /// Brings the command back at <paramref name="dueAt"/>: <paramref name="delay"/> (one of the
-    /// schedule's delays) after the check began.
+    /// schedule's delays) after the API answered.
     /// </summary>
     Task ScheduleRecheck(ConsumeContext<CheckTaskResult> context, CheckProgress progress, TimeSpan delay, DateTimeOffset dueAt);
 }
