@@ -28,7 +28,6 @@ done
 
 node_dir=$(mktemp -d /tmp/taskresults-bench.XXXXXX)
 bench_pid=
-epmd_before=$(pgrep -x epmd || true)
 cleanup() {
   if [ -n "$bench_pid" ] && kill -0 "$bench_pid" 2>/dev/null; then
     kill -TERM "$bench_pid" 2>/dev/null || true   # it kills the service processes it started
@@ -36,10 +35,6 @@ cleanup() {
   fi
   scripts/rabbitmq.sh stop "$node_dir" || true
   rm -rf "$node_dir"
-  # The node started epmd if none was running: end it, unless another node has registered since.
-  if [ -z "$epmd_before" ] && epmd_pid=$(pgrep -x epmd) && ! epmd -names 2>/dev/null | grep -q '^name '; then
-    kill "$epmd_pid" 2>/dev/null || true
-  fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT

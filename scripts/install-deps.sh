@@ -3,11 +3,12 @@
 set -euo pipefail
 needed=()
 for package in rabbitmq-server python3-pika docker-compose; do
-  dpkg -s "$package" >/dev/null 2>&1 || needed+=("$package")
+  # "install ok installed", not merely known to dpkg (a removed package keeps its config).
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || needed+=("$package")
 done
 if [ ${#needed[@]} -gt 0 ]; then
   echo "Installing ${needed[*]}..."
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq "${needed[@]}" >/dev/null
+  sudo=(); [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${needed[@]}" >/dev/null
 fi

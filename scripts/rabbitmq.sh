@@ -4,16 +4,23 @@
 #
 #   scripts/rabbitmq.sh start DIR   start a node keeping its state in DIR; prints the amqp:// URI
 #                                   and writes DIR/env (RABBITMQ_URI, node name, ports)
-#   scripts/rabbitmq.sh stop DIR    stop that node
+#   scripts/rabbitmq.sh stop DIR    stop that node (and Erlang's epmd, once no node is registered in it)
 #   scripts/rabbitmq.sh resume DIR  start a stopped node again, same ports and data
 #   scripts/rabbitmq.sh restart DIR stop and start again on the same ports and data (tests use it)
-#   scripts/rabbitmq.sh install     install rabbitmq-server with apt when it is missing
 set -euo pipefail
 
 RABBIT_BIN=/usr/lib/rabbitmq/bin
 
 install() {
   [ -x "$RABBIT_BIN/rabbitmq-server" ] || "$(dirname "$0")/install-deps.sh"
+}
+
+# Starting a node starts epmd when none runs; it would outlive the node. Ended only when idle,
+# so another node on this machine keeps its name service.
+stop_idle_epmd() {
+  local pid
+  pid=$(pgrep -x epmd) || return 0
+  if ! epmd -names 2>/dev/null | grep -q '^name '; then kill "$pid" 2>/dev/null || true; fi
 }
 
 free_port() {
@@ -63,7 +70,6 @@ stop_node() {
 
 cmd=${1:-}
 case "$cmd" in
-  install) install ;;
   start)
     dir=$(realpath -m "${2:?usage: rabbitmq.sh start DIR}")
     install
@@ -84,12 +90,15 @@ ENV
     start_node "$dir"
     echo "amqp://guest:guest@127.0.0.1:$port/"
     ;;
-  stop) stop_node "$(realpath -m "${2:?usage: rabbitmq.sh stop DIR}")" ;;
+  stop)
+    stop_node "$(realpath -m "${2:?usage: rabbitmq.sh stop DIR}")"
+    stop_idle_epmd
+    ;;
   resume) start_node "$(realpath -m "${2:?usage: rabbitmq.sh resume DIR}")" ;;
   restart)
     dir=$(realpath -m "${2:?usage: rabbitmq.sh restart DIR}")
     stop_node "$dir"
     start_node "$dir"
     ;;
-  *) echo "usage: $0 install | start DIR | stop DIR | resume DIR | restart DIR" >&2; exit 2 ;;
+  *) echo "usage: $0 start DIR | stop DIR | resume DIR | restart DIR" >&2; exit 2 ;;
 esac

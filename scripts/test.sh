@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 
 echo "== docker-compose.yml"
-docker-compose -f docker-compose.yml config -q && echo "valid"
+# Its own line: under set -e, a failure on the left of && would not stop the script.
+docker-compose -f docker-compose.yml config -q
+echo "valid"
 
 node_dir=$(mktemp -d /tmp/taskresults-rabbitmq.XXXXXX)
 trap 'scripts/rabbitmq.sh stop "$node_dir"; rm -rf "$node_dir"' EXIT
