@@ -5,11 +5,11 @@
 # docs/benchmarks.md; stops the node and everything else it started on the way out.
 #
 #   bench/run.sh           the issue's sizes (about 8 minutes on 2 cores)
-#   bench/run.sh --quick   a smoke run with small sizes (about a minute); writes no docs
+#   bench/run.sh --quick   a smoke run with small sizes (about 1.5 minutes); writes no docs
 #   bench/run.sh --only 1,3  only those scenarios (2 needs 1's service run and comes with it)
 #   bench/run.sh --jobs N  scenario 1 with N jobs per case (writes no docs)
 #   bench/run.sh --trial [--jobs N]  only the service's throughput at API 0 ms, limit 16: for trying a
-#                          change; BENCH_SERVICE_X=v passes X=v to the service (e.g. DOTNET_gcServer=0)
+#                          change; BENCH_SERVICE_X=v passes X=v to the service (e.g. OTEL_SDK_DISABLED=true)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -41,7 +41,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         foreach (var (key, value) in environment) start.Environment[key] = value;
-        // BENCH_SERVICE_X=v reaches the service as X=v: for profiling (DOTNET_PerfMapEnabled=1) and trials (DOTNET_gcServer=0).
+        // BENCH_SERVICE_X=v reaches the service as X=v: for profiling (DOTNET_PerfMapEnabled=1) and trials (OTEL_SDK_DISABLED=true).
         foreach (var key in Environment.GetEnvironmentVariables().Keys.OfType<string>().Where(k => k.StartsWith(PassPrefix, StringComparison.Ordinal)))
         {
             start.Environment[key[PassPrefix.Length..]] = Environment.GetEnvironmentVariable(key);

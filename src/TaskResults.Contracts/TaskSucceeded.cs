@@ -11,7 +11,7 @@ public record TaskSucceeded
     /// <summary>The result files: <c>image_list</c>, or a one-element list holding <c>result_url</c>. Temporary: see <see cref="ResultsExpireAt"/>.</summary>
     public IReadOnlyList<string> ResultUrls { get; init; } = [];
 
-    /// <summary>24 hours after the success was seen: the API deletes the files then.</summary>
+    /// <summary>24 hours after the check that saw the success began: the API deletes the files 24 hours after it made them, so this errs early.</summary>
     public DateTimeOffset ResultsExpireAt { get; init; }
 
     /// <summary>How many checks it took.</summary>

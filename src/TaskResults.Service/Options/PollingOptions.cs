@@ -20,10 +20,10 @@ public sealed class PollingOptions : IValidatableObject
     /// <summary>Wait after the first transient error (rate limit, 5xx, timeout); doubles per error in a row.</summary>
     public TimeSpan TransientRetryInterval { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>Deadline of a command that names none, counted from its first check: 30 minutes, how long the API keeps results.</summary>
+    /// <summary>Deadline of a command that names none, counted from its first check: 30 minutes, how long the API keeps an async result queryable.</summary>
     public TimeSpan DefaultDeadline { get; set; } = TimeSpan.FromMinutes(30);
 
-    /// <summary>No job is checked longer than this after its first check, whatever deadline its command names: 24 hours, how long the API keeps any result.</summary>
+    /// <summary>No job is checked longer than this after its first check, whatever deadline its command names: 24 hours, how long the API keeps result files.</summary>
     public TimeSpan MaxDeadline { get; set; } = TimeSpan.FromHours(24);
 
     public override string ToString() =>
