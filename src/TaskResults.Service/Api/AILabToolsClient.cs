@@ -21,6 +21,25 @@ public sealed class AILabToolsClient(HttpClient httpClient, IOptions<AILabToolsO
 {
     private const string ApiKeyHeader = "ailabapi-api-key";
 
+    /// <summary>The connection handler every client of the API uses (the service's and the tests').</summary>
+    public static SocketsHttpHandler CreateHandler(AILabToolsOptions api) => new()
+    {
+        ConnectTimeout = api.ConnectTimeout,
+        // DNS changes are picked up; connections are reused otherwise.
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        // A redirect would carry the ailabapi-api-key header to another host.
+        AllowAutoRedirect = false,
+    };
+
+    /// <summary>Sets the limits of an <see cref="HttpClient"/> that talks to the API.</summary>
+    public static void Configure(HttpClient http, AILabToolsOptions api)
+    {
+        // HttpClient buffers the body with this cap, so a huge answer fails early instead of filling memory.
+        http.MaxResponseContentBufferSize = api.MaxResponseBytes;
+        // Each request has its own timeout (AILabTools:Timeout); this is only the outer bound.
+        http.Timeout = api.Timeout + TimeSpan.FromSeconds(5);
+    }
+
     private readonly AILabToolsOptions _options = options.Value;
     private readonly RestClient _rest = new(httpClient, new RestClientOptions(options.Value.BaseUrl) { ThrowOnAnyError = false, FollowRedirects = false });
     private readonly ITaskResultEndpoint[] _endpoints = endpoints.ToArray();

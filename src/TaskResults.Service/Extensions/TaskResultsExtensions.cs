@@ -86,23 +86,12 @@ public static class TaskResultsExtensions
         services.AddTransient<GuardedTaskResultApi>();
         services.AddTransient<ITaskResultApi>(provider => new InstrumentedTaskResultApi(
             provider.GetRequiredService<GuardedTaskResultApi>(), provider.GetRequiredService<TimeProvider>()));
-        services.AddHttpClient<AILabToolsClient>((provider, http) =>
-        {
-            var api = provider.GetRequiredService<IOptions<AILabToolsOptions>>().Value;
-            // HttpClient buffers the body with this cap, so a huge answer fails early instead of filling memory.
-            http.MaxResponseContentBufferSize = api.MaxResponseBytes;
-            // Each request has its own timeout (AILabTools:Timeout); this is only the outer bound.
-            http.Timeout = api.Timeout + TimeSpan.FromSeconds(5);
-        }).ConfigurePrimaryHttpMessageHandler(provider => new SocketsHttpHandler
-        {
-            ConnectTimeout = provider.GetRequiredService<IOptions<AILabToolsOptions>>().Value.ConnectTimeout,
-            // DNS changes are picked up; connections are reused otherwise.
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            // A redirect would carry the ailabapi-api-key header to another host.
-            AllowAutoRedirect = false,
-        });
+        services.AddHttpClient<AILabToolsClient>((provider, http) => AILabToolsClient.Configure(http, Api(provider)))
+            .ConfigurePrimaryHttpMessageHandler(provider => AILabToolsClient.CreateHandler(Api(provider)));
         return services;
     }
+
+    private static AILabToolsOptions Api(IServiceProvider provider) => provider.GetRequiredService<IOptions<AILabToolsOptions>>().Value;
 
     public static void AddTaskResultsConsumers(this IBusRegistrationConfigurator configurator) =>
         configurator.AddConsumer<CheckTaskResultConsumer, CheckTaskResultConsumerDefinition>();

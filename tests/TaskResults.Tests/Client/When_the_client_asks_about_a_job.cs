@@ -60,7 +60,7 @@ public sealed class When_the_client_asks_about_a_job(FakeApiFixture fixture) : I
         var handler = new RecordingHandler();
         fixture.Api.Script(jobId, FakeResponse.Status("QUEUING"));
 
-        await TestClients.Create(fixture.Api.BaseUrl, handler: handler).CheckAsync(jobId, taskType, CancellationToken.None);
+        await TestClients.Create(fixture.Api.BaseUrl, recorder: handler).CheckAsync(jobId, taskType, CancellationToken.None);
 
         return (Assert.Single(handler.Requests), Assert.Single(fixture.Api.Requests, r => r.JobId == jobId));
     }

@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 namespace TaskResults.Tests.Support;
 
 /// <summary>Keeps every request exactly as the client hands it to the network (the raw query string, every header).</summary>
-public sealed class RecordingHandler() : DelegatingHandler(new SocketsHttpHandler())
+public sealed class RecordingHandler : DelegatingHandler
 {
     public ConcurrentQueue<HttpRequestMessage> Requests { get; } = new();
 

@@ -6,15 +6,27 @@ using TaskResults.Service.Options;
 
 namespace TaskResults.Tests.Support;
 
-/// <summary>Builds the service's real <see cref="AILabToolsClient"/>, with both endpoints, outside any container.</summary>
+/// <summary>
+/// Builds the service's real <see cref="AILabToolsClient"/>, with both endpoints and the service's
+/// connection handler and limits, outside any container.
+/// </summary>
 public static class TestClients
 {
     /// <summary>A client of the API at <paramref name="baseUrl"/>. The default timeout is generous so a loaded machine cannot turn an answer into a timeout; specs of timeouts set their own.</summary>
-    public static AILabToolsClient Create(string baseUrl, Action<AILabToolsOptions>? configure = null, HttpMessageHandler? handler = null)
+    /// <param name="recorder">Sees each request on its way to the service's handler.</param>
+    public static AILabToolsClient Create(string baseUrl, Action<AILabToolsOptions>? configure = null, DelegatingHandler? recorder = null)
     {
         var options = new AILabToolsOptions { BaseUrl = baseUrl, ApiKey = FakeAILabToolsApi.ApiKey, Timeout = TimeSpan.FromSeconds(10) };
         configure?.Invoke(options);
-        var httpClient = handler is null ? new HttpClient() : new HttpClient(handler);
+        HttpMessageHandler handler = AILabToolsClient.CreateHandler(options);
+        if (recorder is not null)
+        {
+            recorder.InnerHandler = handler;
+            handler = recorder;
+        }
+
+        var httpClient = new HttpClient(handler);
+        AILabToolsClient.Configure(httpClient, options);
         return new AILabToolsClient(httpClient, Options.Create(options), [new ImageTaskResultEndpoint(), new CommonTaskResultEndpoint()]);
     }
 
