@@ -36,6 +36,8 @@ public sealed class When_the_answer_is_huge_or_slow : IAsyncLifetime
         var transient = Assert.IsType<CheckOutcome.TransientError>(outcome);
         // Stopped at the cap while reading: had it buffered the 20 MB, the message would give their size.
         Assert.DoesNotContain("20000", transient.Error.Message, StringComparison.Ordinal);
+        // …and it was the cap that stopped it, not the 0.5 s timeout.
+        Assert.Contains("65536", transient.Error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -21,9 +21,6 @@ public static class ServiceHarnessExtensions
     /// <summary>The wait after a pending answer that the service under test is configured with (Polling:Interval).</summary>
     public static TimeSpan PollingInterval(this ServiceHarness service) => service.Services.GetRequiredService<IOptions<PollingOptions>>().Value.Interval;
 
-    /// <summary>The service's own schedule of waits between checks.</summary>
-    public static PollingSchedule Schedule(this ServiceHarness service) => service.Services.GetRequiredService<PollingSchedule>();
-
     /// <summary>Every delivery of <see cref="CheckTaskResult"/> the service consumed for one job (the first and each recheck), in order.</summary>
     public static IReadOnlyList<IReceivedMessage<CheckTaskResult>> Checks(this ServiceHarness service, string jobId) =>
         service.Harness.Consumed.Select<CheckTaskResult>().Where(m => m.Context.Message.JobId == jobId).ToList();
