@@ -11,11 +11,12 @@ public sealed class When_the_configuration_is_incomplete
     [InlineData("Polling__Interval", "soon", "Polling:Interval")]
     public async Task Should_stop_with_one_clear_line_and_exit_code_2(string key, string value, string expected)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(ServiceProcess.Dll);
-        start.Environment["AILabTools__ApiKey"] = "a-key-that-is-set";
-        start.Environment["Urls"] = "http://127.0.0.1:0";
-        start.Environment[key] = value;
+        var start = ProgramStart.For("TaskResults.Service", [], new Dictionary<string, string>
+        {
+            ["AILabTools__ApiKey"] = "a-key-that-is-set",
+            ["Urls"] = "http://127.0.0.1:0",
+            [key] = value,
+        });
 
         using var process = Process.Start(start)!;
         var errors = process.StandardError.ReadToEndAsync();

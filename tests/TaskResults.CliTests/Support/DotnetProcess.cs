@@ -9,9 +9,6 @@ namespace TaskResults.CliTests.Support;
 /// </summary>
 public sealed class DotnetProcess : IAsyncDisposable
 {
-    // Settings a developer may have exported in the shell that runs the tests: they must not leak in.
-    private static readonly string[] IsolatedPrefixes = ["AILabTools", "Polling", "MessageBus", "Simulator", "Urls", "DOTNET_ENVIRONMENT", "ASPNETCORE_"];
-
     private readonly Process _process;
     private readonly List<string> _stdout = [];
     private readonly List<string> _stderr = [];
@@ -30,14 +27,7 @@ public sealed class DotnetProcess : IAsyncDisposable
     /// <summary>Starts <c>src/&lt;project&gt;</c>'s built dll (built by this project's references).</summary>
     public static DotnetProcess Start(string project, IEnumerable<string> args, IReadOnlyDictionary<string, string> environment)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(RepositoryRoot.Path, "src", project, "bin", Configuration, "net10.0", $"{project}.dll"));
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        foreach (var key in start.Environment.Keys.Where(k => IsolatedPrefixes.Any(p => k.StartsWith(p, StringComparison.OrdinalIgnoreCase))).ToList())
-            start.Environment.Remove(key);
-        foreach (var (key, value) in environment) start.Environment[key] = value;
-
-        var process = new DotnetProcess(new Process { StartInfo = start });
+        var process = new DotnetProcess(new Process { StartInfo = ProgramStart.For(project, args, environment) });
         process._process.OutputDataReceived += (_, e) => Keep(process._stdout, e.Data);
         process._process.ErrorDataReceived += (_, e) => Keep(process._stderr, e.Data);
         process._process.Start();
@@ -105,7 +95,4 @@ public sealed class DotnetProcess : IAsyncDisposable
         if (line is null) return;
         lock (lines) lines.Add(line);
     }
-
-    private static string Configuration =>
-        AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
 }

@@ -18,20 +18,15 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public string HealthUrl { get; }
 
-    /// <summary>The service as built for this test run.</summary>
-    public static string Dll => Path.Combine(RepositoryRoot.Path, "src", "TaskResults.Service", "bin", Configuration, "net10.0", "TaskResults.Service.dll");
-
     /// <summary>Everything the service wrote to stdout and stderr so far.</summary>
     public string Output => string.Join('\n', _output);
 
     public static async Task<ServiceProcess> StartAsync(IReadOnlyDictionary<string, string> environment)
     {
         var port = FreePort();
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Dll);
-        start.Environment["Urls"] = $"http://127.0.0.1:{port}";
-        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
-        foreach (var (key, value) in environment) start.Environment[key] = value;
+        var settings = new Dictionary<string, string> { ["Urls"] = $"http://127.0.0.1:{port}", ["DOTNET_ENVIRONMENT"] = "Production" };
+        foreach (var (key, value) in environment) settings[key] = value;
+        var start = ProgramStart.For("TaskResults.Service", [], settings);
 
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         var service = new ServiceProcess(process, port);
@@ -79,8 +74,6 @@ public sealed class ServiceProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static string Configuration =>
-        AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
 
     private static int FreePort()
     {
