@@ -1,13 +1,8 @@
 using System.Diagnostics;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
+using TaskResults.Tests.Support;
 
 namespace TaskResults.Benchmarks;
 
@@ -44,17 +39,13 @@ public sealed class FakeApi : IAsyncDisposable
 
     public static async Task<FakeApi> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        // Not the console lifetime: SIGTERM and Ctrl+C must end the benchmark, not just this server.
-        builder.Services.AddSingleton<IHostLifetime, NoLifetime>();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
-        var app = builder.Build();
-        var fake = new FakeApi(app);
-        app.Run(fake.Handle);
-        await app.StartAsync();
-        fake.BaseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        FakeApi? fake = null;
+        var (_, address) = await LoopbackWebApp.StartAsync(app =>
+        {
+            fake = new FakeApi(app);
+            app.Run(fake.Handle);
+        });
+        fake!.BaseUrl = address;
         return fake;
     }
 
@@ -104,13 +95,6 @@ public sealed class FakeApi : IAsyncDisposable
         await _app.StopAsync();
         await _app.DisposeAsync();
     }
-}
-
-internal sealed class NoLifetime : IHostLifetime
-{
-    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>What the fake API answers for the jobs of one run, and when each was asked about.</summary>
