@@ -1,31 +1,47 @@
 #!/usr/bin/env bash
-# A private RabbitMQ node on loopback for tests and local runs: its own node name, data dir and
-# ports, so it never collides with another node or another run.
+# Private RabbitMQ nodes on loopback for tests and local runs: their own node names, data dirs and
+# ports, so they never collide with another node or another run. One node, or a cluster.
 #
-#   scripts/rabbitmq.sh start DIR   start a node keeping its state in DIR; prints the amqp:// URI
-#                                   and writes DIR/env (RABBITMQ_URI, node name, ports)
-#   scripts/rabbitmq.sh stop DIR    stop that node (and Erlang's epmd, once no node is registered in it)
-#   scripts/rabbitmq.sh resume DIR  start a stopped node again, same ports and data
-#   scripts/rabbitmq.sh restart DIR stop and start again on the same ports and data (tests use it)
+#   scripts/rabbitmq.sh start DIR [--nodes N]  start a node (or an N-node cluster) keeping its state in
+#                                              DIR; prints the amqp:// URI (a cluster: one per node,
+#                                              comma-separated) and writes DIR/env. A cluster's nodes
+#                                              live in DIR/n1, DIR/n2, …
+#   scripts/rabbitmq.sh stop DIR               stop the node(s) (and Erlang's epmd once no node is registered)
+#   scripts/rabbitmq.sh resume DIR             start stopped (or killed) node(s) again, same ports and data
+#   scripts/rabbitmq.sh restart DIR            stop and start again on the same ports and data
+#   scripts/rabbitmq.sh kill DIR               kill -9 a node (DIR is a node's folder, e.g. DIR/n2)
+#   scripts/rabbitmq.sh ctl DIR ARGS…          rabbitmqctl ARGS against that node
+#
+# RABBITMQ_VERSION picks the broker: 3.10 (default, Debian 12's rabbitmq-server) or 4.0 (Debian 13's,
+# in a root built by scripts/rabbitmq4-root.sh; that root shares the host's network, so its nodes
+# listen on 127.0.0.1 like the others).
+#
+# Every node runs with dead_letter_worker_publisher_confirm_timeout = 5 s (README, "Running on a
+# cluster"): the wait queues dead-letter at-least-once, and after a node loss the default 180 s
+# held waiting jobs back for three minutes.
 set -euo pipefail
 
+scripts=$(cd "$(dirname "$0")" && pwd)
 RABBIT_BIN=/usr/lib/rabbitmq/bin
+sudo=(); [ "$(id -u)" -eq 0 ] || sudo=(sudo -E)
 
-install() {
-  [ -x "$RABBIT_BIN/rabbitmq-server" ] || "$(dirname "$0")/install-deps.sh"
+# ---- which broker ---------------------------------------------------------------------------------
+
+version_root() {
+  case "$1" in
+    3.10) echo "" ;;
+    4.0) "$scripts/rabbitmq4-root.sh" ;;
+    *) echo "RABBITMQ_VERSION must be 3.10 or 4.0, not '$1'" >&2; exit 2 ;;
+  esac
 }
 
-# Starting a node starts epmd when none runs; it would outlive the node. Ended only when idle,
-# so another node on this machine keeps its name service.
-stop_idle_epmd() {
-  local pid
-  pid=$(pgrep -x epmd) || return 0
-  if ! epmd -names 2>/dev/null | grep -q '^name '; then kill "$pid" 2>/dev/null || true; fi
+ensure_installed() {
+  if [ "$1" = 3.10 ]; then [ -x "$RABBIT_BIN/rabbitmq-server" ] || "$scripts/install-deps.sh"; fi
+  # The host's epmd serves 4.0 nodes too: one started inside the root would keep its /dev busy.
+  command -v epmd >/dev/null || "$scripts/install-deps.sh"
 }
 
-free_port() {
-  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
+# ---- one node -------------------------------------------------------------------------------------
 
 node_env() {
   local dir=$1
@@ -39,7 +55,41 @@ node_env() {
   export RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins"
   export RABBITMQ_PID_FILE="$dir/rabbit.pid"
   export RABBITMQ_CONFIG_FILE="$dir/rabbitmq"
+  export RABBITMQ_ADVANCED_CONFIG_FILE="$dir/advanced.config"
   export ERL_EPMD_ADDRESS=127.0.0.1
+  NODE_PID_FILE="$dir/node.pid"
+  ROOT=$(version_root "$RABBITMQ_VERSION")
+}
+
+# Runs a RabbitMQ program of the node's version: on the host, or inside the 4.0 root.
+rabbit() {
+  local program=$1; shift
+  if [ -z "$ROOT" ]; then "$RABBIT_BIN/$program" "$@"; else "${sudo[@]}" chroot "$ROOT" "$RABBIT_BIN/$program" "$@"; fi
+}
+
+# The 4.0 root sees the node's folder at the same path as the host, so logs and pid files have one path.
+mount_root_for() {
+  local dir=$1
+  [ -n "$ROOT" ] || return 0
+  mountpoint -q "$ROOT/proc" || "${sudo[@]}" mount -t proc proc "$ROOT/proc"
+  mountpoint -q "$ROOT/dev" || "${sudo[@]}" mount --bind /dev "$ROOT/dev"
+  "${sudo[@]}" mkdir -p "$ROOT$dir"
+  mountpoint -q "$ROOT$dir" || "${sudo[@]}" mount --bind "$dir" "$ROOT$dir"
+}
+
+unmount_root_for() {
+  local dir=$1
+  [ -n "$ROOT" ] || return 0
+  if mountpoint -q "$ROOT$dir"; then "${sudo[@]}" umount "$ROOT$dir" && "${sudo[@]}" rmdir "$ROOT$dir" 2>/dev/null || true; fi
+  # proc and dev stay while any other node's folder is mounted in the root.
+  if ! findmnt -rn -o TARGET | grep -v -e "^$ROOT/proc\$" -e "^$ROOT/dev\$" | grep -q "^$ROOT/"; then
+    mountpoint -q "$ROOT/dev" && "${sudo[@]}" umount "$ROOT/dev" || true
+    mountpoint -q "$ROOT/proc" && "${sudo[@]}" umount "$ROOT/proc" || true
+  fi
+}
+
+free_port() {
+  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
 wait_for_port() {
@@ -50,55 +100,164 @@ wait_for_port() {
   done
 }
 
+# Starting a node starts epmd when none runs; it would outlive the node. Ended only when idle,
+# so another node on this machine keeps its name service.
+stop_idle_epmd() {
+  local pid
+  pid=$(pgrep -x epmd) || return 0
+  if ! epmd -names 2>/dev/null | grep -q '^name '; then kill "$pid" 2>/dev/null || true; fi
+}
+
+# A new node's folder: name, ports, config. The cookie is shared by a cluster's nodes.
+init_node() {
+  local dir=$1 version=$2 cookie=$3 port dist id
+  mkdir -p "$dir/home" "$dir/mnesia" "$dir/log"
+  port=$(free_port); dist=$(free_port)
+  id="tr$$-$RANDOM-$(basename "$dir")"
+  cat >"$dir/env" <<ENV
+RABBITMQ_VERSION=$version
+RABBITMQ_NODENAME=$id@localhost
+RABBITMQ_NODE_PORT=$port
+RABBITMQ_DIST_PORT=$dist
+RABBITMQ_URI=amqp://guest:guest@127.0.0.1:$port/
+ENV
+  echo "[]." >"$dir/enabled_plugins"
+  # guest may log in from loopback only, which is all this node listens on.
+  echo "loopback_users.guest = true" >"$dir/rabbitmq.conf"
+  # Not in rabbitmq.conf's schema on 3.10 or 4.0: only advanced.config sets it.
+  echo "[{rabbit, [{dead_letter_worker_publisher_confirm_timeout, 5000}]}]." >"$dir/advanced.config"
+  printf '%s' "$cookie" >"$dir/home/.erlang.cookie"
+  chmod 400 "$dir/home/.erlang.cookie"
+  chmod 755 "$dir" "$dir/home"
+}
+
 start_node() {
   local dir=$1
   node_env "$dir"
-  "$RABBIT_BIN/rabbitmq-server" -detached >/dev/null 2>&1
+  ensure_installed "$RABBITMQ_VERSION"
+  [ -n "$ROOT" ] && { pgrep -x epmd >/dev/null || epmd -daemon; }
+  mount_root_for "$dir"
+  # Descriptors the caller holds (a flock, a pipe) must not live on in the daemon.
+  rabbit rabbitmq-server -detached >/dev/null 2>&1 9>&- 8>&- 3>&- || true
   wait_for_port "$RABBITMQ_NODE_PORT"
   # The port opens before the node is fully booted: wait for the app itself.
-  "$RABBIT_BIN/rabbitmqctl" -n "$RABBITMQ_NODENAME" -q await_startup --timeout 60 >/dev/null
+  rabbit rabbitmqctl -n "$RABBITMQ_NODENAME" -q await_startup --timeout 60 >/dev/null
+  write_pid_file
+}
+
+# DIR/node.pid: the node's OS process id, as stop and kill need it. Not RabbitMQ's own pid file,
+# which it deletes whenever its application stops (join_cluster's stop_app, a restart after
+# rejoining a cluster) and does not always write again: the node itself says.
+write_pid_file() {
+  rabbit rabbitmqctl -n "$RABBITMQ_NODENAME" -q eval 'os:getpid().' | tr -d '"\n' >"$NODE_PID_FILE.tmp"
+  mv "$NODE_PID_FILE.tmp" "$NODE_PID_FILE"
 }
 
 stop_node() {
   local dir=$1
   [ -f "$dir/env" ] || return 0
   node_env "$dir"
-  if [ -f "$RABBITMQ_PID_FILE" ]; then
-    "$RABBIT_BIN/rabbitmqctl" -n "$RABBITMQ_NODENAME" -q stop "$RABBITMQ_PID_FILE" >/dev/null 2>&1 || true
+  if [ -f "$NODE_PID_FILE" ] && kill -0 "$(cat "$NODE_PID_FILE")" 2>/dev/null; then
+    rabbit rabbitmqctl -n "$RABBITMQ_NODENAME" -q stop "$NODE_PID_FILE" >/dev/null 2>&1 || kill -9 "$(cat "$NODE_PID_FILE")" 2>/dev/null || true
   fi
+  unmount_root_for "$dir"
+}
+
+kill_node() {
+  local dir=$1
+  node_env "$dir"
+  local pid
+  pid=$(cat "$NODE_PID_FILE")
+  kill -9 "$pid"
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+}
+
+# ---- one node or a cluster ------------------------------------------------------------------------
+
+# Runs FUNCTION for each folder at once; fails if any of them failed.
+for_each_node() {
+  local function=$1 pids=() pid failed=0; shift
+  for node in "$@"; do "$function" "$node" & pids+=($!); done
+  for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+  return $failed
+}
+
+# The node folders DIR stands for: DIR itself, or a cluster's DIR/n1…
+node_dirs() {
+  local dir=$1
+  [ -f "$dir/env" ] || { echo "$dir has no env: not started with scripts/rabbitmq.sh start" >&2; exit 2; }
+  local nodes
+  nodes=$(sed -n 's/^RABBITMQ_CLUSTER_NODES=//p' "$dir/env")
+  if [ -z "$nodes" ]; then echo "$dir"; else tr ',' '\n' <<<"$nodes" | sed "s|^|$dir/|"; fi
+}
+
+start() {
+  local dir=$1 count=$2 version=${RABBITMQ_VERSION:-3.10} cookie
+  version_root "$version" >/dev/null
+  mkdir -p "$dir"
+  cookie=$(head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  if [ "$count" -eq 1 ]; then
+    init_node "$dir" "$version" "$cookie"
+    start_node "$dir"
+    sed -n 's/^RABBITMQ_URI=//p' "$dir/env"
+    return
+  fi
+
+  local names=() uris=() i seed
+  for i in $(seq 1 "$count"); do
+    init_node "$dir/n$i" "$version" "$cookie"
+    names+=("n$i")
+    uris+=("$(sed -n 's/^RABBITMQ_URI=//p' "$dir/n$i/env")")
+  done
+  # shellcheck disable=SC2046
+  for_each_node start_node $(for i in $(seq 1 "$count"); do echo "$dir/n$i"; done)
+  seed=$(sed -n 's/^RABBITMQ_NODENAME=//p' "$dir/n1/env")
+  for i in $(seq 2 "$count"); do
+    node_env "$dir/n$i"
+    rabbit rabbitmqctl -n "$RABBITMQ_NODENAME" -q stop_app >/dev/null
+    rabbit rabbitmqctl -n "$RABBITMQ_NODENAME" -q join_cluster "$seed" >/dev/null
+    rabbit rabbitmqctl -n "$RABBITMQ_NODENAME" -q start_app >/dev/null
+    write_pid_file
+  done
+  local joined; joined=$(IFS=,; echo "${uris[*]}")
+  cat >"$dir/env" <<ENV
+RABBITMQ_VERSION=$version
+RABBITMQ_CLUSTER_NODES=$(IFS=,; echo "${names[*]}")
+RABBITMQ_URI=${uris[0]}
+RABBITMQ_URIS=$joined
+ENV
+  echo "$joined"
 }
 
 cmd=${1:-}
 case "$cmd" in
   start)
-    dir=$(realpath -m "${2:?usage: rabbitmq.sh start DIR}")
-    install
-    mkdir -p "$dir/home" "$dir/mnesia" "$dir/log"
-    port=$(free_port); dist=$(free_port)
-    id="tr$$-$RANDOM"
-    cat >"$dir/env" <<ENV
-RABBITMQ_NODENAME=$id@localhost
-RABBITMQ_NODE_PORT=$port
-RABBITMQ_DIST_PORT=$dist
-RABBITMQ_URI=amqp://guest:guest@127.0.0.1:$port/
-ENV
-    echo "[]." >"$dir/enabled_plugins"
-    # guest may log in from loopback only, which is all this node listens on.
-    echo "loopback_users.guest = true" >"$dir/rabbitmq.conf"
-    head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/home/.erlang.cookie"
-    chmod 400 "$dir/home/.erlang.cookie"
-    start_node "$dir"
-    echo "amqp://guest:guest@127.0.0.1:$port/"
+    dir=$(realpath -m "${2:?usage: rabbitmq.sh start DIR [--nodes N]}")
+    count=1
+    if [ "${3:-}" = --nodes ]; then count=${4:?--nodes needs a number}; fi
+    start "$dir" "$count"
     ;;
   stop)
-    stop_node "$(realpath -m "${2:?usage: rabbitmq.sh stop DIR}")"
+    # shellcheck disable=SC2046
+    for_each_node stop_node $(node_dirs "$(realpath -m "${2:?usage: rabbitmq.sh stop DIR}")")
     stop_idle_epmd
     ;;
-  resume) start_node "$(realpath -m "${2:?usage: rabbitmq.sh resume DIR}")" ;;
+  resume)
+    # shellcheck disable=SC2046
+    for_each_node start_node $(node_dirs "$(realpath -m "${2:?usage: rabbitmq.sh resume DIR}")")
+    ;;
   restart)
     dir=$(realpath -m "${2:?usage: rabbitmq.sh restart DIR}")
-    stop_node "$dir"
-    start_node "$dir"
+    # shellcheck disable=SC2046
+    for_each_node stop_node $(node_dirs "$dir")
+    # shellcheck disable=SC2046
+    for_each_node start_node $(node_dirs "$dir")
     ;;
-  *) echo "usage: $0 start DIR | stop DIR | resume DIR | restart DIR" >&2; exit 2 ;;
+  kill) kill_node "$(realpath -m "${2:?usage: rabbitmq.sh kill NODE_DIR}")" ;;
+  ctl)
+    dir=$(realpath -m "${2:?usage: rabbitmq.sh ctl DIR ARGS…}"); shift 2
+    node_env "$(node_dirs "$dir" | head -1)"
+    rabbit rabbitmqctl -n "$RABBITMQ_NODENAME" "$@"
+    ;;
+  *) echo "usage: $0 start DIR [--nodes N] | stop DIR | resume DIR | restart DIR | kill NODE_DIR | ctl DIR ARGS…" >&2; exit 2 ;;
 esac
