@@ -3,7 +3,7 @@ namespace TaskResults.Contracts;
 /// <summary>
 /// Command: follow an asynchronous AILabTools job up until it finishes, then publish
 /// <see cref="TaskSucceeded"/> or <see cref="TaskFailed"/>; <see cref="TaskPending"/> while it runs.
-/// Send it to the queue <c>check-task-result</c>, or publish it.
+/// Send it to <see cref="TaskResultsEndpoints.CheckTaskResult"/>, or publish it.
 /// </summary>
 public record CheckTaskResult
 {

@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using TaskResults.Service.Broker;
 using TaskResults.Service.Api;
 using TaskResults.Service.Consumers;
 using TaskResults.Service.Options;
@@ -14,21 +15,18 @@ public static class TaskResultsExtensions
     public static IHostApplicationBuilder AddTaskResults(this IHostApplicationBuilder builder)
     {
         var bus = ReadBusChoice(builder.Configuration);
-        var waitQueues = bus.Transport == BusTransport.RabbitMq && bus.Rescheduling == RecheckDelivery.WaitQueues;
-        if (waitQueues)
-        {
-            // Rescheduling waits until the wait queues are declared (WaitQueueTopology.Ready).
-            builder.Services.AddSingleton<WaitQueueTopology>();
-            builder.Services.AddHostedService(provider => provider.GetRequiredService<WaitQueueTopology>());
-            builder.Services.AddSingleton<IRecheckScheduler, WaitQueueRecheckScheduler>();
-        }
+        var rabbitMq = bus.Transport == BusTransport.RabbitMq;
+        if (rabbitMq) builder.AddBrokerSupervision();
+        if (rabbitMq && bus.Rescheduling == RecheckDelivery.WaitQueues) builder.Services.AddSingleton<IRecheckScheduler, WaitQueueRecheckScheduler>();
 
         builder.Services.AddTaskResultsCore();
+        // A consumer whose connection died stops waiting for its checks after this and reconnects (BusSupervisor).
+        builder.Services.Configure<MassTransitHostOptions>(host => host.StopTimeout = BusSupervisor.BusStopTimeout);
 
         builder.Services.AddMassTransit(x =>
         {
             x.AddTaskResultsConsumers();
-            if (bus.Transport == BusTransport.InMemory)
+            if (!rabbitMq)
             {
                 x.AddDelayedMessageScheduler();
                 x.UsingInMemory((context, cfg) =>
@@ -36,19 +34,52 @@ public static class TaskResultsExtensions
                     cfg.UseDelayedMessageScheduler();
                     cfg.ConfigureEndpoints(context);
                 });
+                return;
             }
-            else
+
+            x.UsingRabbitMq((context, cfg) =>
             {
-                x.UsingRabbitMq((context, cfg) =>
+                var connections = context.GetRequiredService<BrokerConnections>();
+                var options = context.GetRequiredService<IOptions<MessageBusOptions>>().Value;
+                cfg.Host(connections.Broker.UriOf(connections.Nodes[0]), host =>
                 {
-                    var options = context.GetRequiredService<IOptions<MessageBusOptions>>().Value;
-                    cfg.Host(new Uri(options.RabbitMq!));
-                    if (!waitQueues) cfg.UseDelayedMessageScheduler();
-                    cfg.ConfigureEndpoints(context);
+                    host.ConnectionName(BrokerConnections.ConnectionName("bus"));
+                    // A node lost without a word (a host down, a cable pulled) is noticed within seconds, not a minute.
+                    host.Heartbeat(TimeSpan.FromSeconds(10));
+                    if (connections.Nodes.Count > 1) host.UseCluster(cluster => { foreach (var node in connections.Nodes) cluster.Node(node.ToString()); });
                 });
-            }
+
+                // The error and skipped queues copy the command queue's arguments: keep only its type.
+                var sideArguments = CommandQueue.SideQueueArguments(options.CommandQueue);
+                void KeepSideArguments(IRabbitMqQueueBindingConfigurator queue)
+                {
+                    foreach (var key in CommandQueue.Arguments(options.CommandQueue).Keys.Except(sideArguments.Keys)) queue.SetQueueArgument(key, null);
+                }
+
+                cfg.SendTopology.ConfigureErrorSettings = KeepSideArguments;
+                cfg.SendTopology.ConfigureDeadLetterSettings = KeepSideArguments;
+
+                if (bus.Rescheduling != RecheckDelivery.WaitQueues) cfg.UseDelayedMessageScheduler();
+                cfg.ConfigureEndpoints(context);
+            });
         });
+
+        // BusSupervisor starts the bus once the topology is declared, and restarts it when it must.
+        if (rabbitMq) builder.Services.RemoveMassTransitHostedService();
         return builder;
+    }
+
+    /// <summary>The topology, the watch on the command queue's consumer, and the readiness that reports it.</summary>
+    private static void AddBrokerSupervision(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<BrokerConnections>();
+        builder.Services.AddSingleton<BrokerTopology>();
+        builder.Services.AddSingleton<CommandConsumerMonitor>();
+        builder.Services.AddReceiveEndpointObserver(provider => provider.GetRequiredService<CommandConsumerMonitor>());
+        builder.Services.AddReceiveObserver(provider => provider.GetRequiredService<CommandConsumerMonitor>());
+        builder.Services.AddSingleton<BusSupervisor>();
+        builder.Services.AddHostedService(provider => provider.GetRequiredService<BusSupervisor>());
+        builder.Services.AddHealthChecks().AddCheck<ConsumingHealthCheck>("check-task-result consumer", tags: [ServiceDefaultsExtensions.ReadyTag]);
     }
 
     // The bus must be chosen while registering. A value the binder cannot convert (MessageBus:Transport=Kafka)

@@ -1,19 +1,20 @@
 using System.Globalization;
 using MassTransit;
 using TaskResults.Contracts;
+using TaskResults.Service.Broker;
 
 namespace TaskResults.Service.Scheduling;
 
 /// <summary>
 /// Reschedules on RabbitMQ without the delayed-message plugin: sends the command, with its progress
-/// headers, to the wait queue of the delay (see <see cref="WaitQueueTopology"/>).
+/// headers, to the wait queue of the delay (see <see cref="WaitQueues"/>).
 /// </summary>
-public sealed class WaitQueueRecheckScheduler(WaitQueueTopology topology, TimeProvider clock) : IRecheckScheduler
+public sealed class WaitQueueRecheckScheduler(BrokerTopology topology, TimeProvider clock) : IRecheckScheduler
 {
     public async Task ScheduleRecheck(ConsumeContext<CheckTaskResult> context, CheckProgress progress, TimeSpan delay, DateTimeOffset dueAt)
     {
         await topology.Ready.WaitAsync(context.CancellationToken);
-        var waitQueue = await context.GetSendEndpoint(new Uri($"exchange:{WaitQueueTopology.NameFor(delay)}"));
+        var waitQueue = await context.GetSendEndpoint(new Uri($"exchange:{WaitQueues.NameFor(delay)}"));
         await waitQueue.Send(context.Message, send =>
         {
             send.CorrelationId = context.CorrelationId;

@@ -1,11 +1,10 @@
-using System.Diagnostics;
 using RabbitMQ.Client;
 
 namespace TaskResults.IntegrationTests.Support;
 
 /// <summary>
 /// The real RabbitMQ node the suite runs against: the one scripts/test.sh started (its folder in
-/// TASKRESULTS_RABBITMQ_DIR), or one this fixture starts with scripts/rabbitmq.sh and stops after.
+/// TASKRESULTS_RABBITMQ_DIR), or one this fixture starts with scripts/rabbitmq.sh (of RABBITMQ_VERSION) and stops after.
 /// </summary>
 public sealed class Broker : IAsyncLifetime
 {
@@ -15,42 +14,55 @@ public sealed class Broker : IAsyncLifetime
 
     public Uri Uri { get; private set; } = null!;
 
+    /// <summary>3.10 or 4.0.</summary>
+    public string Version { get; private set; } = "";
+
     public async Task InitializeAsync()
     {
-        Directory = Environment.GetEnvironmentVariable("TASKRESULTS_RABBITMQ_DIR") ?? "";
+        Directory = System.Environment.GetEnvironmentVariable("TASKRESULTS_RABBITMQ_DIR") ?? "";
         if (Directory.Length == 0)
         {
-            Directory = Path.Combine(Path.GetTempPath(), $"taskresults-it-{Environment.ProcessId}");
-            await Script("start", Directory);
+            Directory = Path.Combine(Path.GetTempPath(), $"taskresults-it-{System.Environment.ProcessId}");
+            await RabbitMqScripts.Run("start", Directory);
             _ownNode = true;
         }
 
-        Uri = new Uri(NodeEnvironment()["RABBITMQ_URI"]);
+        var environment = RabbitMqScripts.Environment(Directory);
+        Uri = new Uri(environment["RABBITMQ_URI"]);
+        Version = environment["RABBITMQ_VERSION"];
     }
 
     public async Task DisposeAsync()
     {
-        if (_ownNode) await Script("stop", Directory);
+        if (_ownNode) await RabbitMqScripts.Run("stop", Directory);
     }
 
     /// <summary>Stops the node and starts it again on the same port and data.</summary>
-    public Task Restart() => Script("restart", Directory);
+    public Task Restart() => RabbitMqScripts.Run("restart", Directory);
 
     /// <summary>Stops the node; <see cref="Resume"/> starts it again.</summary>
-    public Task Stop() => Script("stop", Directory);
+    public Task Stop() => RabbitMqScripts.Run("stop", Directory);
 
-    public Task Resume() => Script("resume", Directory);
+    public Task Resume() => RabbitMqScripts.Run("resume", Directory);
 
     /// <summary>Empties the service's queues so one scenario's leftovers never reach the next.</summary>
     public async Task PurgeServiceQueues()
     {
         await using var connection = await Connect();
-        foreach (var queue in new[] { "check-task-result", "check-task-result_error", "check-task-result_skipped" }.Concat(await WaitQueues()))
+        await PurgeServiceQueues(connection, await Ctl("list_queues", "name"));
+    }
+
+    /// <summary>Purges the service's queues among <paramref name="queueList"/> (rabbitmqctl's list) over <paramref name="connection"/>.</summary>
+    public static async Task PurgeServiceQueues(IConnection connection, string queueList)
+    {
+        var queues = queueList.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Where(name => name.StartsWith("check-task-result", StringComparison.Ordinal));
+        foreach (var queue in queues)
         {
             // A missing queue closes the channel it was asked on: one channel per queue.
             await using var channel = await connection.CreateChannelAsync();
             try { await channel.QueuePurgeAsync(queue); }
-            catch (RabbitMQ.Client.Exceptions.OperationInterruptedException) { } // not declared yet: nothing to purge
+            catch (RabbitMQ.Client.Exceptions.OperationInterruptedException) { } // gone meanwhile: nothing to purge
         }
     }
 
@@ -78,44 +90,8 @@ public sealed class Broker : IAsyncLifetime
 
     public async Task<IConnection> Connect() => await new ConnectionFactory { Uri = Uri }.CreateConnectionAsync();
 
-    private async Task<string[]> WaitQueues()
-    {
-        var list = await Ctl("list_queues", "name");
-        return list.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-            .Where(name => name.StartsWith("check-task-result-wait-", StringComparison.Ordinal)).ToArray();
-    }
-
     /// <summary>Runs rabbitmqctl against this node.</summary>
-    public async Task<string> Ctl(params string[] args)
-    {
-        var start = new ProcessStartInfo("/usr/lib/rabbitmq/bin/rabbitmqctl") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add("-n");
-        start.ArgumentList.Add(NodeEnvironment()["RABBITMQ_NODENAME"]);
-        start.ArgumentList.Add("-q");
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        start.Environment["HOME"] = Path.Combine(Directory, "home");
-        using var process = Process.Start(start)!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return output;
-    }
-
-    // DIR/env, written by scripts/rabbitmq.sh start: the node's name, ports and URI.
-    private Dictionary<string, string> NodeEnvironment() =>
-        File.ReadAllLines(Path.Combine(Directory, "env")).Select(line => line.Split('=', 2)).ToDictionary(pair => pair[0], pair => pair[1]);
-
-    private static async Task Script(string verb, string directory)
-    {
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(RepositoryRoot.Path, "scripts", "rabbitmq.sh"));
-        start.ArgumentList.Add(verb);
-        start.ArgumentList.Add(directory);
-        using var process = Process.Start(start)!;
-        var errors = process.StandardError.ReadToEndAsync();
-        await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0) throw new InvalidOperationException($"scripts/rabbitmq.sh {verb} failed ({process.ExitCode}): {await errors}");
-    }
+    public Task<string> Ctl(params string[] args) => RabbitMqScripts.Ctl(Directory, args);
 }
 
 [CollectionDefinition(Name)]

@@ -1,31 +1,36 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using MassTransit;
+using RabbitMQ.Client;
 
 namespace TaskResults.IntegrationTests.Support;
 
 /// <summary>
-/// A subscriber on the real broker, as another service would be: a durable queue of its own
-/// (it survives a broker restart) bound to the service's three events. Also sends and publishes
-/// commands the way another .NET service would.
+/// A subscriber on the real broker, as another service would be: a durable quorum queue of its own
+/// (it survives a broker restart and the loss of a cluster node) bound to the service's three
+/// events. Also sends and publishes commands the way another .NET service would.
 /// </summary>
 public sealed class EventListener : IAsyncDisposable
 {
     private readonly IBusControl _bus;
-    private readonly Broker _broker;
+    private readonly Func<Task<IConnection>> _connect;
     private readonly string _queue;
     private readonly ConcurrentQueue<ConsumeContext> _events = new();
     private readonly SemaphoreSlim _arrived = new(0);
 
-    private EventListener(Broker broker, string queue)
+    private EventListener(IReadOnlyList<Uri> nodes, Func<Task<IConnection>> connect, string queue)
     {
-        _broker = broker;
+        _connect = connect;
         _queue = queue;
         _bus = MassTransit.Bus.Factory.CreateUsingRabbitMq(cfg =>
         {
-            cfg.Host(broker.Uri);
+            cfg.Host(nodes[0], host =>
+            {
+                if (nodes.Count > 1) host.UseCluster(cluster => { foreach (var node in nodes) cluster.Node($"{node.Host}:{node.Port}"); });
+            });
             cfg.ReceiveEndpoint(queue, e =>
             {
+                e.SetQuorumQueue();
                 e.Handler<TaskPending>(Record);
                 e.Handler<TaskSucceeded>(Record);
                 e.Handler<TaskFailed>(Record);
@@ -33,19 +38,28 @@ public sealed class EventListener : IAsyncDisposable
         });
     }
 
-    public static async Task<EventListener> StartAsync(Broker broker)
+    public static Task<EventListener> StartAsync(Broker broker) => StartAsync([broker.Uri], broker.Connect);
+
+    public static Task<EventListener> StartAsync(Cluster cluster) =>
+        StartAsync(cluster.Nodes.Select(n => new Uri($"amqp://guest:guest@127.0.0.1:{n.Port}/")).ToList(), () => cluster.Connect());
+
+    private static async Task<EventListener> StartAsync(IReadOnlyList<Uri> nodes, Func<Task<IConnection>> connect)
     {
-        var listener = new EventListener(broker, $"it-events-{Guid.NewGuid():N}");
+        var listener = new EventListener(nodes, connect, $"it-events-{Guid.NewGuid():N}");
         await listener._bus.StartAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
         return listener;
     }
 
     public IBus Bus => _bus;
 
+    /// <summary>Every event received so far.</summary>
+    public IReadOnlyCollection<ConsumeContext> All => _events;
+
+    /// <summary>Sends the command as the README tells .NET services to: to the command queue's exchange.</summary>
     public async Task Send(CheckTaskResult command, Guid? correlationId = null, Action<SendContext>? configure = null)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var endpoint = await _bus.GetSendEndpoint(new Uri("queue:check-task-result"));
+        var endpoint = await _bus.GetSendEndpoint(TaskResultsEndpoints.CheckTaskResult);
         await endpoint.Send(command, context =>
         {
             context.CorrelationId = correlationId ?? NewId.NextGuid();
@@ -93,7 +107,7 @@ public sealed class EventListener : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _bus.StopAsync();
-        await using var connection = await _broker.Connect();
+        await using var connection = await _connect();
         await using var channel = await connection.CreateChannelAsync();
         await channel.QueueDeleteAsync(_queue, ifUnused: false, ifEmpty: false);
         await channel.ExchangeDeleteAsync(_queue);

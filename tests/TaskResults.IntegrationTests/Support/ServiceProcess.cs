@@ -21,7 +21,27 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>Everything the service wrote to stdout and stderr so far.</summary>
     public string Output => string.Join('\n', _output);
 
-    public static async Task<ServiceProcess> StartAsync(IReadOnlyDictionary<string, string> environment)
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>The name of the service's bus connection on the broker (BrokerConnections.ConnectionName).</summary>
+    public string BusConnectionName => $"taskresults bus {System.Environment.MachineName} pid {_process.Id}";
+
+    /// <summary>Whether /health/ready answers 200 now.</summary>
+    public async Task<bool> IsReady()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        try
+        {
+            using var response = await http.GetAsync($"{HealthUrl}/health/ready");
+            return response.IsSuccessStatusCode;
+        }
+        catch (HttpRequestException) { return false; }
+        catch (TaskCanceledException) { return false; }
+    }
+
+    public static async Task<ServiceProcess> StartAsync(IReadOnlyDictionary<string, string> environment, bool waitUntilReady = true)
     {
         var port = FreePort();
         var settings = new Dictionary<string, string> { ["Urls"] = $"http://127.0.0.1:{port}", ["DOTNET_ENVIRONMENT"] = "Production" };
@@ -35,26 +55,18 @@ public sealed class ServiceProcess : IAsyncDisposable
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await service.WaitUntilReady(TimeSpan.FromSeconds(60));
+        if (waitUntilReady) await service.WaitUntilReady(TimeSpan.FromSeconds(60));
         return service;
     }
 
     /// <summary>Polls /health/ready (which includes the bus) until it answers 200.</summary>
     public async Task WaitUntilReady(TimeSpan timeout)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var stopAt = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < stopAt)
         {
             if (_process.HasExited) throw new InvalidOperationException($"The service exited with {_process.ExitCode}:\n{Output}");
-            try
-            {
-                using var response = await http.GetAsync($"{HealthUrl}/health/ready");
-                if (response.IsSuccessStatusCode) return;
-            }
-            catch (HttpRequestException) { }
-            catch (TaskCanceledException) { }
-
+            if (await IsReady()) return;
             await Task.Delay(100);
         }
 

@@ -23,12 +23,23 @@ public sealed class FakeAILabToolsApi : IAsyncDisposable
     /// <summary>While set, every call gets this answer whatever its job's script says (an outage).</summary>
     public FakeResponse? Outage { get; set; }
 
+    /// <summary>The answer for a job without a script (by default 404 ERROR_RESOURCE_NOT_FOUND): many jobs at once.</summary>
+    public FakeResponse? Unscripted { get; set; }
+
     public static async Task<FakeAILabToolsApi> StartAsync()
     {
         var fake = new FakeAILabToolsApi();
-        (fake._app, fake.BaseUrl) = await LoopbackWebApp.StartAsync(app => app.Map("/api/{**path}", fake.Handle));
+        (fake._app, fake.BaseUrl) = await LoopbackWebApp.StartAsync(app =>
+        {
+            app.Map("/api/{**path}", fake.Handle);
+            // BaseUrlOf(instance): the same API, telling which service instance called.
+            app.Map("/{instance}/api/{**path}", fake.Handle);
+        });
         return fake;
     }
+
+    /// <summary>A base URL under which calls are recorded with <see cref="RecordedRequest.Instance"/> = <paramref name="instance"/>.</summary>
+    public string BaseUrlOf(string instance) => $"{BaseUrl.TrimEnd('/')}/{instance}/";
 
     /// <summary>Scripts the answers to job (or task) <paramref name="jobId"/>, in order; the last repeats.</summary>
     public FakeAILabToolsApi Script(string jobId, params FakeResponse[] responses)
@@ -47,11 +58,12 @@ public sealed class FakeAILabToolsApi : IAsyncDisposable
             jobId,
             http.Request.Query["type"].FirstOrDefault(),
             http.Request.Headers["ailabapi-api-key"].FirstOrDefault(),
-            DateTimeOffset.UtcNow));
+            DateTimeOffset.UtcNow,
+            http.Request.RouteValues["instance"] as string));
 
         var response = Outage ?? (_scripts.TryGetValue(jobId, out var script)
             ? script.Next()
-            : FakeResponse.Error(404, "ERROR_RESOURCE_NOT_FOUND", "No such job."));
+            : Unscripted ?? FakeResponse.Error(404, "ERROR_RESOURCE_NOT_FOUND", "No such job."));
         await response.WriteAsync(http);
     }
 
@@ -73,7 +85,8 @@ public sealed class FakeAILabToolsApi : IAsyncDisposable
     }
 }
 
-public sealed record RecordedRequest(string Path, string JobId, string? Type, string? ApiKey, DateTimeOffset At);
+/// <summary>One call the fake API received; <see cref="Instance"/> names the caller when it used <see cref="FakeAILabToolsApi.BaseUrlOf"/>.</summary>
+public sealed record RecordedRequest(string Path, string JobId, string? Type, string? ApiKey, DateTimeOffset At, string? Instance = null);
 
 /// <summary>One scripted answer of <see cref="FakeAILabToolsApi"/>.</summary>
 public sealed record FakeResponse(int StatusCode, string Body, string ContentType = "application/json")
