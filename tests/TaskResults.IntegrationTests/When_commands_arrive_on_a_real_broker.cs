@@ -25,6 +25,38 @@ public sealed class When_commands_arrive_on_a_real_broker(Broker broker, ITestOu
     }
 
     [Fact]
+    public async Task Should_make_a_sender_that_declares_the_queue_as_classic_fail_instead_of_losing_its_command()
+    {
+        await StartService();
+
+        // What earlier READMEs told .NET senders: queue:check-task-result declares a classic queue, which the broker now refuses.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        var endpoint = await Listener.Bus.GetSendEndpoint(new Uri("queue:check-task-result"));
+        await Assert.ThrowsAnyAsync<Exception>(() => endpoint.Send(new CheckTaskResult { JobId = "old-way", TaskType = TaskTypes.HdColourMigration }, timeout.Token));
+
+        // The queue is still the quorum queue the service declared, and the way the README gives works.
+        Assert.Matches("(?m)^check-task-result\tquorum$", await Broker.Ctl("list_queues", "name", "type"));
+        Api.Script("new-way", FakeResponse.Status("PROCESS_SUCCESS", imageList: ["https://files.example/new.png"]));
+        await Listener.Send(new CheckTaskResult { JobId = "new-way", TaskType = TaskTypes.HdColourMigration });
+        await Listener.WaitFor<TaskSucceeded>("new-way", EventTimeout);
+    }
+
+    [Fact]
+    public async Task Should_connect_through_the_first_node_that_answers()
+    {
+        Api.Script("second-node", FakeResponse.Status("PROCESS_SUCCESS", imageList: ["https://files.example/second.png"]));
+        // A node that is down, then the real one: the service tries them in turn (from a per-process start).
+        await StartService(new Dictionary<string, string>
+        {
+            ["ConnectionStrings__RabbitMq"] = $"amqp://guest:guest@127.0.0.1:{UnusedPort()},127.0.0.1:{Broker.Uri.Port}/",
+        });
+
+        await Listener.Send(new CheckTaskResult { JobId = "second-node", TaskType = TaskTypes.HdColourMigration });
+
+        await Listener.WaitFor<TaskSucceeded>("second-node", EventTimeout);
+    }
+
+    [Fact]
     public async Task Should_check_a_pending_job_again_after_the_configured_interval()
     {
         Api.Script("pending-twice", FakeResponse.Status("QUEUING"), FakeResponse.Status("PROCESSING"),
@@ -52,6 +84,14 @@ public sealed class When_commands_arrive_on_a_real_broker(Broker broker, ITestOu
             output.WriteLine($"gap between checks: {gap.TotalMilliseconds:F0} ms (configured {Interval.TotalMilliseconds:F0} ms)");
             Assert.InRange(gap.TotalMilliseconds, Interval.TotalMilliseconds * 0.8, Interval.TotalMilliseconds * 1.2);
         }
+    }
+
+    // A port nothing listened on a moment ago. Should something take it meanwhile, it is still not a broker: the next node serves.
+    private static int UnusedPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     [Fact]

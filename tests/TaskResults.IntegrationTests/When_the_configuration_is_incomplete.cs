@@ -9,6 +9,9 @@ public sealed class When_the_configuration_is_incomplete
     [InlineData("AILabTools__ApiKey", "", "AILabTools:ApiKey is not set")]
     [InlineData("MessageBus__Transport", "Kafka", "MessageBus:Transport")]
     [InlineData("Polling__Interval", "soon", "Polling:Interval")]
+    [InlineData("ConnectionStrings__RabbitMq", "amqp://u:p@h1/a,amqp://u:other@h2/a", "must share scheme, user, password and virtual host")]
+    [InlineData("ConnectionStrings__RabbitMq", "amqp://u:p@h1:notaport,h2/", "host[:port]")]
+    [InlineData("MessageBus__CommandQueue", "Stream", "MessageBus:CommandQueue")]
     public async Task Should_stop_with_one_clear_line_and_exit_code_2(string key, string value, string expected)
     {
         var start = ProgramStart.For("TaskResults.Service", [], new Dictionary<string, string>

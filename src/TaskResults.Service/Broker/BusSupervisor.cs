@@ -7,13 +7,11 @@ namespace TaskResults.Service.Broker;
 
 /// <summary>
 /// Runs the RabbitMQ bus and makes sure this instance really consumes <c>check-task-result</c>:
-/// declares the topology, starts the bus, then once a second compares what MassTransit says
-/// (<see cref="CommandConsumerMonitor"/>) with what the broker says about the queue. The instance
-/// is ready only while it consumes. When it does not although the queue answers, it restarts the
-/// queue's receive endpoint after a few seconds (MassTransit's own reconnects back off to half a
-/// minute, and a transport that gave up stays down); when that does not help within
-/// <see cref="MessageBusOptions.ConsumerRecoveryTimeout"/>, it stops the process with
-/// <see cref="ExitCode"/> so its supervisor starts a fresh one.
+/// declares the topology, starts the bus, then once a second tells <see cref="ConsumerWatch"/> what
+/// MassTransit (<see cref="CommandConsumerMonitor"/>) and the broker say about the queue, and does
+/// what it decides: restart the queue's receive endpoint (MassTransit's own reconnects back off to
+/// half a minute, and a transport that gave up stays down), or stop the process with
+/// <see cref="ExitCode"/> so its supervisor starts a fresh one. Readiness reports the watch's word.
 /// </summary>
 public sealed class BusSupervisor(
     IBusControl bus,
@@ -28,56 +26,26 @@ public sealed class BusSupervisor(
     /// <summary>The process's exit code when it gave up on consuming (its supervisor restarts it).</summary>
     public const int ExitCode = 3;
 
-    /// <summary>How long the queue must answer while this instance does not consume it before the endpoint is restarted.</summary>
-    public static readonly TimeSpan RestartAfter = TimeSpan.FromSeconds(3);
-
-    /// <summary>How long commands may wait unconsumed while this instance has room before it counts as stalled.</summary>
-    public static readonly TimeSpan StallAfter = TimeSpan.FromSeconds(15);
-
-    /// <summary>The least time between two restarts: a restarted endpoint gets this long to connect.</summary>
-    public static readonly TimeSpan RestartEvery = TimeSpan.FromSeconds(15);
-
-    /// <summary>How long a finished check may wait for its events and acknowledgement to go out before the connection counts as stuck.</summary>
-    public static readonly TimeSpan StuckAfter = TimeSpan.FromSeconds(5);
-
-    /// <summary>
-    /// How long a consumer whose connection died waits for its checks in flight (they wait for
-    /// confirms that never come) before MassTransit abandons them and reconnects by itself. Their
-    /// commands are not lost: unacknowledged, the broker delivers them again.
-    /// </summary>
-    public static readonly TimeSpan BusStopTimeout = TimeSpan.FromSeconds(5);
-
-    // MassTransit mends a dead connection in BusStopTimeout plus a reconnect; restarting the endpoint meanwhile would race it.
-    private static readonly TimeSpan SelfMendingWindow = BusStopTimeout + TimeSpan.FromSeconds(7);
-
-    private const string Starting = "starting";
     private static readonly TimeSpan CheckEvery = TimeSpan.FromSeconds(1);
 
     private readonly MessageBusOptions _options = options.Value;
+    private readonly ConsumerWatch _watch = new(clock, options.Value.ConsumerRecoveryTimeout, options.Value.ConcurrentMessageLimit);
     private Task _start = Task.CompletedTask;
     private IConnection? _probeConnection;
-    private volatile string? _notConsuming = Starting;
-    private long _notConsumingSince;
-    private bool _answering;
-    private long _answeringSince;
-    private long _lastRestart;
-    private long _readyMessagesSince;
 
     /// <summary>Null while the instance consumes the command queue; otherwise why not (for readiness).</summary>
-    public string? NotConsumingBecause => _notConsuming;
+    public string? NotConsumingBecause => _watch.NotConsumingBecause;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        _notConsumingSince = _lastRestart = _readyMessagesSince = clock.GetTimestamp();
         try
         {
             await topology.DeclareAsync(stoppingToken);
-            _lastRestart = clock.GetTimestamp();
             StartBus(stoppingToken);
             while (!stoppingToken.IsCancellationRequested)
             {
                 await Task.Delay(CheckEvery, clock, stoppingToken);
-                await CheckAsync(stoppingToken);
+                await ActOn(_watch.Observe(await ObserveAsync(stoppingToken)), stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -103,73 +71,43 @@ public sealed class BusSupervisor(
         _probeConnection?.Dispose();
     }
 
-    private async Task CheckAsync(CancellationToken stoppingToken)
+    private async Task<ConsumerObservation> ObserveAsync(CancellationToken stoppingToken)
     {
         var queue = await ProbeQueueAsync(stoppingToken);
-        var now = clock.GetTimestamp();
-        if (queue is null) _answering = false;
-        else if (!_answering) (_answering, _answeringSince) = (true, now);
-
-        var why = WhyNotConsuming(queue, now);
-        if (why is not var (reason, restartAfter))
-        {
-            if (_notConsuming is not (null or Starting))
-                logger.LogWarning("Consuming {Queue} again after {Duration:0.0} s", CommandQueue.Name, clock.GetElapsedTime(_notConsumingSince, now).TotalSeconds);
-            _notConsuming = null;
-            return;
-        }
-
-        if (_notConsuming is null)
-        {
-            _notConsumingSince = now;
-            logger.LogWarning("Not consuming {Queue}: {Reason}", CommandQueue.Name, reason);
-        }
-
-        _notConsuming = reason;
-        // The broker away is not this instance's fault, and readiness already says so: only time lost while it answers counts.
-        if (!_answering) return;
-        var lost = clock.GetElapsedTime(Math.Max(_notConsumingSince, _answeringSince), now);
-        if (lost >= _options.ConsumerRecoveryTimeout)
-        {
-            logger.LogCritical("Not consuming {Queue} for {Duration} although the broker answers ({Reason}): stopping with exit code {ExitCode} so the supervisor starts a fresh instance",
-                CommandQueue.Name, lost, reason, ExitCode);
-            Environment.ExitCode = ExitCode;
-            lifetime.StopApplication();
-            return;
-        }
-
-        if (lost >= restartAfter && clock.GetElapsedTime(_lastRestart, now) >= RestartEvery)
-        {
-            _lastRestart = now;
-            logger.LogWarning("Not consuming {Queue} for {Duration:0.0} s although the broker answers ({Reason}): restarting its receive endpoint",
-                CommandQueue.Name, lost.TotalSeconds, reason);
-            await RestartAsync(stoppingToken);
-        }
+        var finishing = monitor.Finishing;
+        return new ConsumerObservation(
+            _start.IsFaulted ? _start.Exception?.GetBaseException().Message : null,
+            monitor.EndpointReady,
+            monitor.EndpointState,
+            monitor.ClosedChannel,
+            finishing.Count,
+            finishing.Longest,
+            monitor.InFlight,
+            monitor.SinceLastDelivery,
+            queue is null ? null : new QueueState(queue.MessageCount, queue.ConsumerCount));
     }
 
-    // Why this instance does not consume, and how long to leave MassTransit to mend it before restarting the endpoint.
-    private (string Reason, TimeSpan RestartAfter)? WhyNotConsuming(QueueDeclareOk? queue, long now)
+    private async Task ActOn(Verdict verdict, CancellationToken stoppingToken)
     {
-        if (_start.IsFaulted) return ($"the bus did not start: {_start.Exception?.GetBaseException().Message}", RestartAfter);
-        // Faulted or stopped: MassTransit waits out its reconnect backoff (up to 30 s); a restart connects now.
-        if (!monitor.EndpointReady) return ($"the receive endpoint is {monitor.EndpointState}", RestartAfter);
-        // A dead connection under checks in flight: MassTransit gives them BusStopTimeout, then reconnects by itself.
-        if (monitor.ClosedChannel is { } closed) return ($"its channel closed ({closed}) and MassTransit has not replaced it yet", SelfMendingWindow);
-        if (monitor.Finishing is { Count: > 0 } finishing && finishing.Longest >= StuckAfter)
-            return ($"{finishing.Count} finished checks could not publish or acknowledge for {finishing.Longest.TotalSeconds:0} s", SelfMendingWindow);
-        if (queue is null) return null; // MassTransit still has its consumer: the probe alone failing proves nothing
-        if (queue.ConsumerCount == 0) return ("the broker lists no consumer on the queue", RestartAfter);
+        if (verdict.Change == Change.ConsumingAgain)
+            logger.LogWarning("Consuming {Queue} again after {Duration:0.0} s", CommandQueue.Name, verdict.For.TotalSeconds);
+        if (verdict.Change == Change.StoppedConsuming)
+            logger.LogWarning("Not consuming {Queue}: {Reason}", CommandQueue.Name, verdict.NotConsumingBecause);
 
-        // Registered, yet receiving nothing while commands wait and this instance has room: a stalled consumer.
-        if (queue.MessageCount == 0 || monitor.InFlight >= _options.ConcurrentMessageLimit)
+        switch (verdict.Action)
         {
-            _readyMessagesSince = now;
-            return null;
+            case WatchAction.RestartEndpoint:
+                logger.LogWarning("Not consuming {Queue} for {Duration:0.0} s although the broker answers ({Reason}): restarting its receive endpoint",
+                    CommandQueue.Name, verdict.For.TotalSeconds, verdict.NotConsumingBecause);
+                await RestartAsync(stoppingToken);
+                break;
+            case WatchAction.Exit:
+                logger.LogCritical("Not consuming {Queue} for {Duration} although the broker answers ({Reason}): stopping with exit code {ExitCode} so the supervisor starts a fresh instance",
+                    CommandQueue.Name, verdict.For, verdict.NotConsumingBecause, ExitCode);
+                Environment.ExitCode = ExitCode;
+                lifetime.StopApplication();
+                break;
         }
-
-        return clock.GetElapsedTime(_readyMessagesSince, now) >= StallAfter && monitor.SinceLastDelivery >= StallAfter
-            ? ($"{queue.MessageCount} commands wait and none arrived for {monitor.SinceLastDelivery.TotalSeconds:0} s", RestartAfter)
-            : null;
     }
 
     // What the broker says about the command queue, over a connection of its own; null when it does not answer.
@@ -217,7 +155,7 @@ public sealed class BusSupervisor(
 
         // Checks stuck on a dead connection would hold the stop forever: a stop that times out has
         // MassTransit abandon them (the broker hands their commands to another consumer), and the
-        // second stop then finishes at once.
+        // next stop then finishes at once.
         for (var attempt = 1; attempt <= 3; attempt++)
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
@@ -239,7 +177,7 @@ public sealed class BusSupervisor(
         }
         catch (InvalidOperationException exception)
         {
-            // Still stopping: the next check tries again.
+            // Still stopping: the next restart tries again.
             logger.LogWarning("The receive endpoint of {Queue} did not start again: {Error}", CommandQueue.Name, exception.Message);
         }
     }

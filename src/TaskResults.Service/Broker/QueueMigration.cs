@@ -41,7 +41,7 @@ public sealed class QueueMigration(IConnection connection, ILogger logger)
             return true;
         }, cancellationToken);
 
-        var moved = await DrainAndDeleteAsync(queue, holding, ifUnused: true, cancellationToken);
+        var moved = await DrainAndDeleteAsync(queue, holding, fromIsClassic: true, cancellationToken);
         moved += await FinishAsync(queue, arguments, cancellationToken);
         return moved;
     }
@@ -62,10 +62,10 @@ public sealed class QueueMigration(IConnection connection, ILogger logger)
             await channel.QueueUnbindAsync(holding, queue, "", cancellationToken: cancellationToken);
             return true;
         }, cancellationToken);
-        return await DrainAndDeleteAsync(holding, queue, ifUnused: false, cancellationToken);
+        return await DrainAndDeleteAsync(holding, queue, fromIsClassic: false, cancellationToken);
     }
 
-    private async Task<long> DrainAndDeleteAsync(string from, string to, bool ifUnused, CancellationToken cancellationToken)
+    private async Task<long> DrainAndDeleteAsync(string from, string to, bool fromIsClassic, CancellationToken cancellationToken)
     {
         long moved = 0;
         for (var attempt = 1; ; attempt++)
@@ -73,8 +73,24 @@ public sealed class QueueMigration(IConnection connection, ILogger logger)
             moved += await MoveMessagesAsync(from, to, cancellationToken);
             try
             {
-                // Refused while a message or a consumer is left: a sender that published straight to it, or an old instance back.
-                await OnChannel(channel => channel.QueueDeleteAsync(from, ifUnused, ifEmpty: true, cancellationToken: cancellationToken), cancellationToken);
+                if (fromIsClassic)
+                {
+                    // Refused while a message or a consumer is left: a sender that published straight to it, or an old instance back.
+                    await OnChannel(channel => channel.QueueDeleteAsync(from, ifUnused: true, ifEmpty: true, cancellationToken: cancellationToken), cancellationToken);
+                }
+                else
+                {
+                    // Quorum queues cannot be deleted "if empty"; the holding queue is unbound and has no sender of its own, so empty stays empty.
+                    var left = await OnChannel(channel => channel.QueueDeclarePassiveAsync(from, cancellationToken), cancellationToken);
+                    if (left.MessageCount > 0)
+                    {
+                        if (attempt >= 20) throw new InvalidOperationException($"{from} still holds {left.MessageCount} messages; the move goes on at the next attempt");
+                        continue;
+                    }
+
+                    await OnChannel(channel => channel.QueueDeleteAsync(from, cancellationToken: cancellationToken), cancellationToken);
+                }
+
                 return moved;
             }
             catch (OperationInterruptedException exception) when (exception.ShutdownReason?.ReplyCode == 406 && attempt < 20)

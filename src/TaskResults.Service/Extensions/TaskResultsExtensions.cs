@@ -21,7 +21,7 @@ public static class TaskResultsExtensions
 
         builder.Services.AddTaskResultsCore();
         // A consumer whose connection died stops waiting for its checks after this and reconnects (BusSupervisor).
-        builder.Services.Configure<MassTransitHostOptions>(host => host.StopTimeout = BusSupervisor.BusStopTimeout);
+        builder.Services.Configure<MassTransitHostOptions>(host => host.StopTimeout = ConsumerWatch.BusStopTimeout);
 
         builder.Services.AddMassTransit(x =>
         {

@@ -35,8 +35,8 @@ public abstract class RealBrokerScenario(Broker broker) : IAsyncLifetime
         await Api.DisposeAsync();
     }
 
-    /// <summary>Starts the real service host, configured through its environment, and waits until it is ready.</summary>
-    protected async Task<ServiceProcess> StartService(IReadOnlyDictionary<string, string>? extraEnvironment = null)
+    /// <summary>Starts the real service host, configured through its environment, and (unless told not to) waits until it is ready.</summary>
+    protected async Task<ServiceProcess> StartService(IReadOnlyDictionary<string, string>? extraEnvironment = null, bool waitUntilReady = true)
     {
         var environment = new Dictionary<string, string>
         {
@@ -48,7 +48,7 @@ public abstract class RealBrokerScenario(Broker broker) : IAsyncLifetime
             ["Polling__MaxInterval"] = "00:00:04",
         };
         foreach (var (key, value) in extraEnvironment ?? new Dictionary<string, string>()) environment[key] = value;
-        var service = await ServiceProcess.StartAsync(environment);
+        var service = await ServiceProcess.StartAsync(environment, waitUntilReady);
         _services.Add(service);
         return service;
     }
