@@ -1,23 +1,51 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh clone: installs what it needs (Debian packages, NuGet
-# restore), starts a private RabbitMQ node on loopback, runs every test project against it and
-# the fake API on 127.0.0.1, validates docker-compose.yml, and stops the node again.
+# The whole test suite, from a fresh clone: installs what it needs (Debian packages, a Debian 13
+# root for RabbitMQ 4.0, NuGet restore), validates docker-compose.yml, runs the unit, consumer and
+# CLI specs once, then the real-broker suite twice, on RabbitMQ 3.10 and on 4.0, each time against
+# a private node and a private 3-node cluster on loopback, and stops them again.
+#
+# The cluster scenarios run at CI size here (400 jobs, 20 s outages); their full size (1,000 jobs,
+# 30 s) is the default of the specs themselves, or: TASKRESULTS_CLUSTER_JOBS=1000 TASKRESULTS_CLUSTER_OUTAGE_SECONDS=30 scripts/test.sh
+# Extra arguments go to every dotnet test, e.g. --filter FullyQualifiedName~Client.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
+export TASKRESULTS_CLUSTER_JOBS=${TASKRESULTS_CLUSTER_JOBS:-400}
+export TASKRESULTS_CLUSTER_OUTAGE_SECONDS=${TASKRESULTS_CLUSTER_OUTAGE_SECONDS:-20}
 
 echo "== docker-compose.yml"
 # Its own line: under set -e, a failure on the left of && would not stop the script.
 docker-compose -f docker-compose.yml config -q
+docker-compose -f docker-compose.yml --profile cluster --profile simulator config -q
 echo "valid"
 
-node_dir=$(mktemp -d /tmp/taskresults-rabbitmq.XXXXXX)
-trap 'scripts/rabbitmq.sh stop "$node_dir"; rm -rf "$node_dir"' EXIT
-echo "== RabbitMQ"
-scripts/rabbitmq.sh start "$node_dir"
+echo "== RabbitMQ 4.0 root"
+scripts/rabbitmq4-root.sh
 
-echo "== dotnet test"
+work=$(mktemp -d /tmp/taskresults-test.XXXXXX)
+stop_brokers() {
+  for dir in "$work"/*/; do [ -f "$dir/env" ] && scripts/rabbitmq.sh stop "$dir"; done
+  rm -rf "$work"
+}
+trap stop_brokers EXIT
+
 # -m:1 runs the test projects one after another: the integration suite measures intervals and
 # should not share two cores with the consumer specs.
-TASKRESULTS_RABBITMQ_DIR="$node_dir" dotnet test TaskResults.sln -m:1 "$@"
+echo "== dotnet build"
+dotnet build TaskResults.sln -nologo -v quiet
+
+echo "== unit, consumer and CLI specs"
+dotnet test TaskResults.sln --no-build -m:1 --filter "FullyQualifiedName!~TaskResults.IntegrationTests" "$@"
+
+for version in 3.10 4.0; do
+  echo "== RabbitMQ $version: a node and a 3-node cluster"
+  RABBITMQ_VERSION=$version scripts/rabbitmq.sh start "$work/node-$version"
+  RABBITMQ_VERSION=$version scripts/rabbitmq.sh start "$work/cluster-$version" --nodes 3
+  echo "== RabbitMQ $version: real-broker suite"
+  TASKRESULTS_RABBITMQ_DIR="$work/node-$version" TASKRESULTS_RABBITMQ_CLUSTER_DIR="$work/cluster-$version" \
+    dotnet test tests/TaskResults.IntegrationTests --no-build "$@"
+  scripts/rabbitmq.sh stop "$work/cluster-$version"
+  scripts/rabbitmq.sh stop "$work/node-$version"
+  rm -rf "$work/cluster-$version" "$work/node-$version"
+done
