@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The benchmark of issue 8, from a fresh clone: builds the service and the benchmark in Release,
-# starts a private RabbitMQ node with a fresh data directory, runs the five scenarios against the
-# real service process (bench/TaskResults.Benchmarks), prints one table and writes
-# docs/benchmarks.md; stops the node and everything else it started on the way out.
+# starts a private RabbitMQ node (and, for scenario 6, a private 3-node cluster) with fresh data
+# directories, runs the six scenarios against the real service process (bench/TaskResults.Benchmarks),
+# prints one table and writes docs/benchmarks.md; stops the brokers and everything else it started
+# on the way out. RABBITMQ_VERSION=4.0 runs it on RabbitMQ 4.0 (the default is Debian 12's 3.10).
 #
 #   bench/run.sh           the issue's sizes (about 8 minutes on 2 cores)
 #   bench/run.sh --quick   a smoke run with small sizes (about 1.5 minutes); writes no docs
-#   bench/run.sh --only 1,3  only those scenarios (2 needs 1's service run and comes with it)
+#   bench/run.sh --only 1,3  only those scenarios (2 needs 1's service run and comes with it; 6 needs the cluster)
 #   bench/run.sh --jobs N  scenario 1 with N jobs per case (writes no docs)
 #   bench/run.sh --trial [--jobs N]  only the service's throughput at API 0 ms, limit 16: for trying a
 #                          change; BENCH_SERVICE_X=v passes X=v to the service (e.g. OTEL_SDK_DISABLED=true)
@@ -15,11 +16,12 @@ cd "$(dirname "$0")/.."
 
 quick=()
 trial=()
+cluster=yes
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=(--quick) ;;
-    --only) trial+=(--only "${2:?--only needs a list like 1,3}"); shift ;;
-    --trial) trial+=(--trial) ;;
+    --only) trial+=(--only "${2:?--only needs a list like 1,3}"); [[ ",$2," == *,6,* ]] || cluster=; shift ;;
+    --trial) trial+=(--trial); cluster= ;;
     --jobs) trial+=(--jobs "${2:?--jobs needs a number}"); shift ;;
     *) echo "usage: bench/run.sh [--quick] [--only 1,2,...] [--jobs N] [--trial]" >&2; exit 2 ;;
   esac
@@ -27,14 +29,16 @@ while [ $# -gt 0 ]; do
 done
 
 node_dir=$(mktemp -d /tmp/taskresults-bench.XXXXXX)
+cluster_dir=$(mktemp -d /tmp/taskresults-bench-cluster.XXXXXX)
 bench_pid=
 cleanup() {
   if [ -n "$bench_pid" ] && kill -0 "$bench_pid" 2>/dev/null; then
     kill -TERM "$bench_pid" 2>/dev/null || true   # it kills the service processes it started
     wait "$bench_pid" 2>/dev/null || true
   fi
+  [ -f "$cluster_dir/env" ] && { scripts/rabbitmq.sh stop "$cluster_dir" || true; }
   scripts/rabbitmq.sh stop "$node_dir" || true
-  rm -rf "$node_dir"
+  rm -rf "$node_dir" "$cluster_dir"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -45,6 +49,11 @@ dotnet build -c Release -nologo -v quiet bench/TaskResults.Benchmarks >&2
 
 echo "== RabbitMQ" >&2
 scripts/rabbitmq.sh start "$node_dir" >&2
+cluster_args=()
+if [ -n "$cluster" ]; then
+  scripts/rabbitmq.sh start "$cluster_dir" --nodes 3 >&2
+  cluster_args=(--cluster-dir "$cluster_dir")
+fi
 
 # The quick run is a smoke test: its figures mean little, so it leaves the docs alone.
 out=()
@@ -53,7 +62,7 @@ if [ ${#quick[@]} -eq 0 ] && [ ${#trial[@]} -eq 0 ]; then out=(--out docs/benchm
 echo "== benchmark" >&2
 # In the background so that a signal reaches the trap above at once.
 BENCH_DOTNET_SDK=$(dotnet --version) dotnet bench/TaskResults.Benchmarks/bin/Release/net10.0/TaskResults.Benchmarks.dll \
-  --broker-dir "$node_dir" \
+  --broker-dir "$node_dir" "${cluster_args[@]}" \
   --service-dll src/TaskResults.Service/bin/Release/net10.0/TaskResults.Service.dll \
   "${out[@]}" "${quick[@]}" "${trial[@]}" &
 bench_pid=$!

@@ -16,9 +16,9 @@
 # in a root built by scripts/rabbitmq4-root.sh; that root shares the host's network, so its nodes
 # listen on 127.0.0.1 like the others).
 #
-# Every node runs with dead_letter_worker_publisher_confirm_timeout = 5 s (README, "Running on a
-# cluster"): the wait queues dead-letter at-least-once, and after a node loss the default 180 s
-# held waiting jobs back for three minutes.
+# Every node runs with deploy/rabbitmq/advanced.config, as the compose file's nodes do:
+# dead_letter_worker_publisher_confirm_timeout = 5 s (README, "Running on a cluster"; the wait queues
+# dead-letter at-least-once, and after a node loss the default 180 s held waiting jobs back for three minutes).
 set -euo pipefail
 
 scripts=$(cd "$(dirname "$0")" && pwd)
@@ -113,7 +113,8 @@ init_node() {
   local dir=$1 version=$2 cookie=$3 port dist id
   mkdir -p "$dir/home" "$dir/mnesia" "$dir/log"
   port=$(free_port); dist=$(free_port)
-  id="tr$$-$RANDOM-$(basename "$dir")"
+  # Erlang node names take letters, digits, - and _ only (a dot in DIR's name would stop the node from starting).
+  id="tr$$-$RANDOM-$(basename "$dir" | tr -c 'A-Za-z0-9_\n-' '_')"
   cat >"$dir/env" <<ENV
 RABBITMQ_VERSION=$version
 RABBITMQ_NODENAME=$id@localhost
@@ -124,8 +125,8 @@ ENV
   echo "[]." >"$dir/enabled_plugins"
   # guest may log in from loopback only, which is all this node listens on.
   echo "loopback_users.guest = true" >"$dir/rabbitmq.conf"
-  # Not in rabbitmq.conf's schema on 3.10 or 4.0: only advanced.config sets it.
-  echo "[{rabbit, [{dead_letter_worker_publisher_confirm_timeout, 5000}]}]." >"$dir/advanced.config"
+  # The same broker settings as the compose file's (deploy/rabbitmq).
+  cp "$scripts/../deploy/rabbitmq/advanced.config" "$dir/advanced.config"
   printf '%s' "$cookie" >"$dir/home/.erlang.cookie"
   chmod 400 "$dir/home/.erlang.cookie"
   chmod 755 "$dir" "$dir/home"

@@ -40,12 +40,13 @@ dotnet test TaskResults.sln --no-build -m:1 --filter "FullyQualifiedName!~TaskRe
 
 for version in 3.10 4.0; do
   echo "== RabbitMQ $version: a node and a 3-node cluster"
-  RABBITMQ_VERSION=$version scripts/rabbitmq.sh start "$work/node-$version"
-  RABBITMQ_VERSION=$version scripts/rabbitmq.sh start "$work/cluster-$version" --nodes 3
+  node="$work/node-${version/./-}" cluster="$work/cluster-${version/./-}"
+  RABBITMQ_VERSION=$version scripts/rabbitmq.sh start "$node"
+  RABBITMQ_VERSION=$version scripts/rabbitmq.sh start "$cluster" --nodes 3
   echo "== RabbitMQ $version: real-broker suite"
-  TASKRESULTS_RABBITMQ_DIR="$work/node-$version" TASKRESULTS_RABBITMQ_CLUSTER_DIR="$work/cluster-$version" \
+  TASKRESULTS_RABBITMQ_DIR="$node" TASKRESULTS_RABBITMQ_CLUSTER_DIR="$cluster" \
     dotnet test tests/TaskResults.IntegrationTests --no-build "$@"
-  scripts/rabbitmq.sh stop "$work/cluster-$version"
-  scripts/rabbitmq.sh stop "$work/node-$version"
-  rm -rf "$work/cluster-$version" "$work/node-$version"
+  scripts/rabbitmq.sh stop "$cluster"
+  scripts/rabbitmq.sh stop "$node"
+  rm -rf "$cluster" "$node"
 done

@@ -26,7 +26,8 @@ public sealed class Bench
     private readonly Sizes _sizes;
     private readonly Uri _broker;
     private readonly string _nodeName;
-    private readonly int _brokerPid;
+    private readonly int[] _brokerPids;
+    private readonly BrokerUnderTest? _cluster;
     private readonly Rabbit _rabbit;
     private readonly FakeApi _api;
     private readonly CommandPublisher _publisher;
@@ -37,14 +38,15 @@ public sealed class Bench
     private readonly bool _throttled;
     private int _runs;
 
-    private Bench(BenchOptions options, Dictionary<string, string> node, int brokerPid, Rabbit rabbit, FakeApi api, CommandPublisher publisher, EventListener listener)
+    private Bench(BenchOptions options, Dictionary<string, string> node, int brokerPid, Rabbit rabbit, FakeApi api, CommandPublisher publisher, EventListener listener, BrokerUnderTest? cluster)
     {
         _options = options;
         _sizes = options.Quick ? Sizes.Quick : Sizes.Full;
         if (options.Jobs is { } jobs) _sizes = _sizes with { Throughput = jobs, Throughput50Limit16 = jobs, Throughput50Limit64 = jobs };
         _broker = new Uri(node["RABBITMQ_URI"]);
         _nodeName = node["RABBITMQ_NODENAME"];
-        _brokerPid = brokerPid;
+        _brokerPids = [brokerPid];
+        _cluster = cluster;
         _rabbit = rabbit;
         _api = api;
         _publisher = publisher;
@@ -59,14 +61,15 @@ public sealed class Bench
         var startedAt = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
         var node = File.ReadAllLines(Path.Combine(options.BrokerDir, "env")).Select(l => l.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
-        var brokerPid = int.Parse(File.ReadAllText(Path.Combine(options.BrokerDir, "rabbit.pid")).Trim(), CultureInfo.InvariantCulture);
+        var brokerPid = NodePid(options.BrokerDir);
 
         await using var rabbit = await Rabbit.ConnectAsync(new Uri(node["RABBITMQ_URI"]));
         await rabbit.DeclareTopologyAsync();
         await using var api = await FakeApi.StartAsync();
         await using var publisher = await CommandPublisher.StartAsync(rabbit);
         await using var listener = await EventListener.StartAsync(rabbit);
-        var bench = new Bench(options, node, brokerPid, rabbit, api, publisher, listener);
+        await using var cluster = options.Runs(6) ? await BrokerUnderTest.StartAsync(options.ClusterDir!) : null;
+        var bench = new Bench(options, node, brokerPid, rabbit, api, publisher, listener, cluster);
 
         Log($"{(options.Quick ? "quick" : "full")} run: broker {bench._broker}, fake API {api.BaseUrl}, service {options.ServiceDll}" +
             (bench._throttled ? $"; the service has AILabTools:MaxRequestsPerSecond: {UnthrottledRate} (and MaxConcurrentRequests = the concurrency limit) except in scenario 5" : ""));
@@ -75,6 +78,7 @@ public sealed class Bench
         if (options.Runs(3)) await bench.PendingAtScale();
         if (options.Runs(4)) await bench.MemoryAtRest();
         if (options.Runs(5)) await bench.Politeness();
+        if (options.Runs(6)) await bench.QueueTypes();
 
         var table = Table([.. bench._throughputRows, .. bench._latencyRows, .. bench._otherRows]);
         Console.WriteLine(table);
@@ -227,9 +231,9 @@ public sealed class Bench
         await BareHttpLoop.RunAsync(_api.BaseUrl, warmup.Tag, Math.Min(_sizes.Warmup, concurrency * 20), concurrency);
         var run = new ApiRun($"r{++_runs}", jobs, 0, latency);
         _api.Begin(run);
-        var before = CpuUse.Read(null, _brokerPid);
+        var before = CpuUse.Read(null, _brokerPids);
         var elapsed = await BareHttpLoop.RunAsync(_api.BaseUrl, run.Tag, jobs, concurrency);
-        return (jobs / elapsed.TotalSeconds, CpuUse.Read(null, _brokerPid) - before);
+        return (jobs / elapsed.TotalSeconds, CpuUse.Read(null, _brokerPids) - before);
     }
 
     // ---- Scenario 3 -------------------------------------------------------------------------
@@ -392,7 +396,7 @@ public sealed class Bench
 
         await using (var service = await StartService(DefaultLimit, Fast, limit))
         {
-            var before = CpuUse.Read(service.Pid, _brokerPid);
+            var before = CpuUse.Read(service.Pid, _brokerPids);
             // The window opens at the first call and closes after `window` or when the backlog is gone.
             var waiting = Stopwatch.StartNew();
             while (run.Calls == 0)
@@ -403,7 +407,7 @@ public sealed class Bench
 
             var opened = Stopwatch.StartNew();
             while (opened.Elapsed < window && tracker.Succeeded < jobs) await Task.Delay(50);
-            var cpu = CpuUse.Read(service.Pid, _brokerPid) - before;
+            var cpu = CpuUse.Read(service.Pid, _brokerPids) - before;
             Complain(service);
 
             // The window: from the first call, for `window` (a limit) or until the backlog is gone (no limit).
@@ -454,6 +458,72 @@ public sealed class Bench
         }
     }
 
+    // ---- Scenario 6 -------------------------------------------------------------------------
+
+    /// <summary>
+    /// The command queue's type: the quorum queue the service declares by default against the classic
+    /// queue of earlier versions (<c>MessageBus:CommandQueue=Classic</c>), throughput at API 0 ms and
+    /// limit 16 as in scenario 1, on the single node and on a 3-node cluster, each run on a fresh
+    /// queue and a fresh, warmed-up service.
+    /// </summary>
+    private async Task QueueTypes()
+    {
+        var jobs = _sizes.Throughput;
+        var node = new BrokerUnderTest("one node", _broker.ToString(), _rabbit, _publisher, _listener, _brokerPids);
+        foreach (var broker in new[] { node, _cluster! })
+        {
+            var measured = new Dictionary<string, (double PerSecond, CpuUse Cpu)>();
+            foreach (var type in new[] { "Quorum", "Classic" })
+            {
+                await broker.Rabbit.DeleteQueuesAsync(Names.CommandQueues);
+                await using var service = await StartService(DefaultLimit, Fast, on: broker, commandQueue: type);
+                await Warmup(service, on: broker);
+                Log($"6: {type.ToLowerInvariant()} command queue on {broker.Name}, API 0 ms, limit {DefaultLimit}, {jobs} jobs");
+                var run = await Drive(jobs, 0, TimeSpan.Zero, PublishAll(Names.CheckQueue, broker.Publisher), service, on: broker);
+                measured[type] = (jobs / run.Tracker.Elapsed.TotalSeconds, run.Cpu);
+                Log($"   {measured[type].PerSecond:N0} checks/s ({run.Cpu.PerJob(jobs)})");
+                Complain(service);
+            }
+
+            // The other scenarios, and the next run of the benchmark, find the default again.
+            await broker.Rabbit.DeleteQueuesAsync(Names.CommandQueues);
+            var (quorum, classic) = (measured["Quorum"], measured["Classic"]);
+            _otherRows.Add(new Row(
+                "6",
+                $"command queue type on {broker.Name}: {N(jobs)} jobs succeeding at the 1st check, API 0 ms, limit {DefaultLimit}",
+                $"quorum queue {N(quorum.PerSecond)} checks/s",
+                $"classic queue {N(classic.PerSecond)} checks/s",
+                $"**{N(quorum.PerSecond / classic.PerSecond, "0.00")}** × classic",
+                $"quorum: {quorum.Cpu.PerJob(jobs)}. classic: {classic.Cpu.PerJob(jobs)}"));
+        }
+    }
+
+    /// <summary>The OS process id of a node started by scripts/rabbitmq.sh (its DIR/node.pid).</summary>
+    private static int NodePid(string nodeDir) => int.Parse(File.ReadAllText(Path.Combine(nodeDir, "node.pid")).Trim(), CultureInfo.InvariantCulture);
+
+    /// <summary>A broker the benchmark drives, with its own admin connection, publisher and subscriber.</summary>
+    private sealed record BrokerUnderTest(string Name, string ConnectionString, Rabbit Rabbit, CommandPublisher Publisher, EventListener Listener, int[] Pids) : IAsyncDisposable
+    {
+        /// <summary>The 3-node cluster started by bench/run.sh in <paramref name="clusterDir"/>: the benchmark talks to its first node, the service to all three.</summary>
+        public static async Task<BrokerUnderTest> StartAsync(string clusterDir)
+        {
+            string[] Env(string dir, string key) => File.ReadAllLines(Path.Combine(dir, "env")).Where(l => l.StartsWith(key + "=", StringComparison.Ordinal)).Select(l => l.Split('=', 2)[1]).ToArray();
+            var nodes = Env(clusterDir, "RABBITMQ_CLUSTER_NODES")[0].Split(',').Select(name => Path.Combine(clusterDir, name)).ToArray();
+            var uris = Env(clusterDir, "RABBITMQ_URIS")[0].Split(',').Select(u => new Uri(u)).ToArray();
+            var rabbit = await Rabbit.ConnectAsync(uris[0]);
+            await rabbit.DeclareTopologyAsync();
+            var connectionString = $"amqp://guest:guest@{string.Join(",", uris.Select(u => $"{u.Host}:{u.Port}"))}/";
+            return new BrokerUnderTest("a 3-node cluster", connectionString, rabbit, await CommandPublisher.StartAsync(rabbit), await EventListener.StartAsync(rabbit), nodes.Select(NodePid).ToArray());
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Listener.DisposeAsync();
+            await Publisher.DisposeAsync();
+            await Rabbit.DisposeAsync();
+        }
+    }
+
     // ---- Shared -----------------------------------------------------------------------------
 
     /// <summary>Our own side first: a cold Kestrel would stamp the first calls late and bunch them.</summary>
@@ -471,7 +541,8 @@ public sealed class Bench
         await using var service = await StartService(DefaultLimit, Fast);
     }
 
-    private Func<Command[], long[], Task> PublishAll(string exchange) => (commands, at) => _publisher.PublishAllAsync(exchange, commands, at);
+    private Func<Command[], long[], Task> PublishAll(string exchange, CommandPublisher? publisher = null) =>
+        (commands, at) => (publisher ?? _publisher).PublishAllAsync(exchange, commands, at);
 
     private Func<Command[], long[], Task> PublishAtRate(string exchange, double perSecond) =>
         (commands, at) => _publisher.PublishAtRateAsync(exchange, commands, at, perSecond);
@@ -481,19 +552,21 @@ public sealed class Bench
     /// <paramref name="pendingChecks"/> times then PROCESS_SUCCESS, published by
     /// <paramref name="publish"/>, until the last TaskSucceeded is received.
     /// </summary>
-    private async Task<Run> Drive(int jobs, int pendingChecks, TimeSpan latency, Func<Command[], long[], Task> publish, ServiceProcess? service, TimeSpan? timeout = null)
+    private async Task<Run> Drive(int jobs, int pendingChecks, TimeSpan latency, Func<Command[], long[], Task> publish, ServiceProcess? service, TimeSpan? timeout = null, BrokerUnderTest? on = null)
     {
         var tag = $"r{++_runs}";
         var commands = CommandPublisher.Build(tag, jobs);
         var api = new ApiRun(tag, jobs, pendingChecks, latency);
         var tracker = new EventTracker(tag, jobs);
         _api.Begin(api);
-        _listener.Track(tracker);
-        var before = CpuUse.Read(service?.Pid, _brokerPid);
+        var listener = on?.Listener ?? _listener;
+        var pids = on?.Pids ?? _brokerPids;
+        listener.Track(tracker);
+        var before = CpuUse.Read(service?.Pid, pids);
         await publish(commands, tracker.PublishedAt);
         await tracker.WaitAsync(timeout ?? TimeSpan.FromSeconds(60 + jobs / 50.0));
-        var cpu = CpuUse.Read(service?.Pid, _brokerPid) - before;
-        _listener.Track(null);
+        var cpu = CpuUse.Read(service?.Pid, pids) - before;
+        listener.Track(null);
         if (tracker.Failed > 0) throw new InvalidOperationException($"{tracker.Failed} jobs failed: the service and the fake API disagree.");
         return new Run(api, tracker, cpu);
     }
@@ -504,13 +577,13 @@ public sealed class Bench
     /// pipeline (seen with dotnet-counters: up to 0.7 cores of JIT in that time, then none); the
     /// service's CPU per job in each batch is logged. Returns the number of jobs.
     /// </summary>
-    private async Task<int> Warmup(ServiceProcess service, bool untilSteady = true)
+    private async Task<int> Warmup(ServiceProcess service, bool untilSteady = true, BrokerUnderTest? on = null)
     {
         var perJob = new List<double>();
         var clock = Stopwatch.StartNew();
         while (untilSteady ? clock.Elapsed < _sizes.WarmupTime || perJob.Count < 2 : perJob.Count < 2)
         {
-            var run = await Drive(_sizes.Warmup, 0, TimeSpan.Zero, PublishAll(Names.CheckQueue), service);
+            var run = await Drive(_sizes.Warmup, 0, TimeSpan.Zero, PublishAll(Names.CheckQueue, on?.Publisher), service, on: on);
             perJob.Add(run.Cpu.Service.TotalMicroseconds / _sizes.Warmup);
         }
 
@@ -518,19 +591,20 @@ public sealed class Bench
         return perJob.Count * _sizes.Warmup;
     }
 
-    private Task<ServiceProcess> StartService(int limit, Polling polling, int? maxRequestsPerSecond = null)
+    private Task<ServiceProcess> StartService(int limit, Polling polling, int? maxRequestsPerSecond = null, BrokerUnderTest? on = null, string? commandQueue = null)
     {
         var environment = new Dictionary<string, string>
         {
             ["AILabTools__BaseUrl"] = _api.BaseUrl,
             ["AILabTools__ApiKey"] = FakeApi.ApiKey,
-            ["ConnectionStrings__RabbitMq"] = _broker.ToString(),
+            ["ConnectionStrings__RabbitMq"] = on?.ConnectionString ?? _broker.ToString(),
             ["Polling__Interval"] = polling.Interval.ToString("c", CultureInfo.InvariantCulture),
             ["Polling__MaxInterval"] = polling.MaxInterval.ToString("c", CultureInfo.InvariantCulture),
             ["Polling__TransientRetryInterval"] = polling.TransientRetryInterval.ToString("c", CultureInfo.InvariantCulture),
             ["MessageBus__ConcurrentMessageLimit"] = limit.ToString(CultureInfo.InvariantCulture),
             ["Logging__LogLevel__Default"] = "Warning",
         };
+        if (commandQueue is not null) environment["MessageBus__CommandQueue"] = commandQueue;
         if (_throttled)
         {
             // Issue 5's throttle: R where scenario 5 asks for it, otherwise out of the way (its range

@@ -5,7 +5,7 @@ var options = BenchOptions.Parse(args);
 if (options is null)
 {
     await Console.Error.WriteLineAsync(
-        "usage: TaskResults.Benchmarks --broker-dir DIR --service-dll PATH [--out FILE] [--quick] [--only 1,2,3,4,5] [--jobs N] [--trial]");
+        "usage: TaskResults.Benchmarks --broker-dir DIR [--cluster-dir DIR] --service-dll PATH [--out FILE] [--quick] [--only 1,2,3,4,5,6] [--jobs N] [--trial]");
     return 2;
 }
 
@@ -14,12 +14,12 @@ return await Bench.RunAsync(options);
 namespace TaskResults.Benchmarks
 {
     /// <summary>Command line: where the broker (scripts/rabbitmq.sh DIR) and the service build are, what to write.</summary>
-    public sealed record BenchOptions(bool Quick, string BrokerDir, string ServiceDll, string? Out, IReadOnlySet<int> Only, int? Jobs, bool Trial)
+    public sealed record BenchOptions(bool Quick, string BrokerDir, string? ClusterDir, string ServiceDll, string? Out, IReadOnlySet<int> Only, int? Jobs, bool Trial)
     {
         public static BenchOptions? Parse(string[] args)
         {
             bool quick = false, trial = false;
-            string? brokerDir = null, serviceDll = null, output = null;
+            string? brokerDir = null, clusterDir = null, serviceDll = null, output = null;
             int? jobs = null;
             var only = new HashSet<int>();
             for (var i = 0; i < args.Length; i++)
@@ -29,6 +29,7 @@ namespace TaskResults.Benchmarks
                     case "--quick": quick = true; break;
                     case "--trial": trial = true; break;
                     case "--broker-dir" when i + 1 < args.Length: brokerDir = args[++i]; break;
+                    case "--cluster-dir" when i + 1 < args.Length: clusterDir = args[++i]; break;
                     case "--service-dll" when i + 1 < args.Length: serviceDll = args[++i]; break;
                     case "--out" when i + 1 < args.Length: output = args[++i]; break;
                     case "--jobs" when i + 1 < args.Length: jobs = int.Parse(args[++i], Report.Culture); break;
@@ -39,10 +40,10 @@ namespace TaskResults.Benchmarks
                 }
             }
 
-            return brokerDir is null || serviceDll is null ? null : new BenchOptions(quick, brokerDir, serviceDll, output, trial ? [1] : only, jobs, trial);
+            return brokerDir is null || serviceDll is null ? null : new BenchOptions(quick, brokerDir, clusterDir, serviceDll, output, trial ? [1] : only, jobs, trial);
         }
 
-        public bool Runs(int scenario) => Only.Count == 0 || Only.Contains(scenario);
+        public bool Runs(int scenario) => (Only.Count == 0 || Only.Contains(scenario)) && (scenario != 6 || ClusterDir is not null);
 
         /// <summary>--trial: only the service's own throughput at API 0 ms and the default limit, for trying a change.</summary>
         public bool Baselines => !Trial;

@@ -12,6 +12,9 @@ namespace TaskResults.Benchmarks;
 public static class Names
 {
     public const string CheckQueue = "check-task-result";
+
+    /// <summary>The command queue and MassTransit's two beside it, which the service declares with the command queue's type.</summary>
+    public static readonly string[] CommandQueues = [CheckQueue, CheckQueue + "_error", CheckQueue + "_skipped"];
     public const string Succeeded = "TaskResults.Contracts:TaskSucceeded";
     public const string Pending = "TaskResults.Contracts:TaskPending";
     public const string Failed = "TaskResults.Contracts:TaskFailed";
@@ -73,6 +76,16 @@ public sealed class Rabbit : IAsyncDisposable
             await using var channel = await _admin.CreateChannelAsync();
             try { await channel.QueuePurgeAsync(queue); }
             catch (OperationInterruptedException) { }
+        }
+    }
+
+    /// <summary>Deletes the queues among <paramref name="queues"/> that exist, messages and all.</summary>
+    public async Task DeleteQueuesAsync(params IEnumerable<string> queues)
+    {
+        foreach (var queue in queues)
+        {
+            await using var channel = await _admin.CreateChannelAsync();
+            await channel.QueueDeleteAsync(queue);
         }
     }
 

@@ -43,12 +43,13 @@ public static class Stats
 /// <summary>CPU time spent, per process, between two readings.</summary>
 public sealed record CpuUse(TimeSpan Service, TimeSpan Broker, TimeSpan Bench, TimeSpan MachineBusy, TimeSpan MachineTotal)
 {
-    public static CpuUse Read(int? servicePid, int brokerPid)
+    /// <summary>The CPU time so far of the service, the broker (every node of it) and this process, and the machine's.</summary>
+    public static CpuUse Read(int? servicePid, IReadOnlyList<int> brokerPids)
     {
         var (busy, total) = ProcStats.Machine();
         return new CpuUse(
             servicePid is { } pid ? ProcStats.Cpu(pid) : TimeSpan.Zero,
-            ProcStats.Cpu(brokerPid),
+            brokerPids.Aggregate(TimeSpan.Zero, (sum, pid) => sum + ProcStats.Cpu(pid)),
             Process.GetCurrentProcess().TotalProcessorTime,
             busy,
             total);
