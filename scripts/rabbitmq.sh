@@ -71,8 +71,12 @@ rabbit() {
 mount_root_for() {
   local dir=$1
   [ -n "$ROOT" ] || return 0
-  mountpoint -q "$ROOT/proc" || "${sudo[@]}" mount -t proc proc "$ROOT/proc"
-  mountpoint -q "$ROOT/dev" || "${sudo[@]}" mount --bind /dev "$ROOT/dev"
+  (
+    # The nodes of a cluster start side by side: one of them mounts proc and dev.
+    flock 7
+    mountpoint -q "$ROOT/proc" || "${sudo[@]}" mount -t proc proc "$ROOT/proc"
+    mountpoint -q "$ROOT/dev" || "${sudo[@]}" mount --bind /dev "$ROOT/dev"
+  ) 7>/tmp/taskresults-rabbitmq4-mounts.lock
   "${sudo[@]}" mkdir -p "$ROOT$dir"
   mountpoint -q "$ROOT$dir" || "${sudo[@]}" mount --bind "$dir" "$ROOT$dir"
 }
@@ -81,10 +85,17 @@ unmount_root_for() {
   local dir=$1
   [ -n "$ROOT" ] || return 0
   if mountpoint -q "$ROOT$dir"; then "${sudo[@]}" umount "$ROOT$dir" && "${sudo[@]}" rmdir "$ROOT$dir" 2>/dev/null || true; fi
-  # proc and dev stay while any other node's folder is mounted in the root.
-  if ! findmnt -rn -o TARGET | grep -v -e "^$ROOT/proc\$" -e "^$ROOT/dev\$" | grep -q "^$ROOT/"; then
-    mountpoint -q "$ROOT/dev" && "${sudo[@]}" umount "$ROOT/dev" || true
-    mountpoint -q "$ROOT/proc" && "${sudo[@]}" umount "$ROOT/proc" || true
+}
+
+# proc and dev stay while any node's folder is mounted in the 4.0 root. Called once all nodes of a
+# stop have stopped: nodes stopping side by side would each see the others still mounted.
+unmount_root_if_idle() {
+  # Where scripts/rabbitmq4-root.sh keeps it; not built here, a 3.10 stop must not build it.
+  local root=${TASKRESULTS_RABBITMQ4_ROOT:-/var/cache/taskresults/rabbitmq-4.0}
+  [ -d "$root" ] || return 0
+  if ! findmnt -rn -o TARGET | grep -v -e "^$root/proc\$" -e "^$root/dev\$" | grep -q "^$root/"; then
+    while mountpoint -q "$root/dev"; do "${sudo[@]}" umount "$root/dev" || break; done
+    while mountpoint -q "$root/proc"; do "${sudo[@]}" umount "$root/proc" || break; done
   fi
 }
 
@@ -242,6 +253,7 @@ case "$cmd" in
     # shellcheck disable=SC2046
     for_each_node stop_node $(node_dirs "$(realpath -m "${2:?usage: rabbitmq.sh stop DIR}")")
     stop_idle_epmd
+    unmount_root_if_idle
     ;;
   resume)
     # shellcheck disable=SC2046
