@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The benchmark of issue 8, from a fresh clone: builds the service and the benchmark in Release,
-# starts a private RabbitMQ node (and, for scenario 6, a private 3-node cluster) with fresh data
+# starts a private RabbitMQ node (and, in scenario 6, a private 3-node cluster) with fresh data
 # directories, runs the six scenarios against the real service process (bench/TaskResults.Benchmarks),
 # prints one table and writes docs/benchmarks.md; stops the brokers and everything else it started
 # on the way out. RABBITMQ_VERSION=4.0 runs it on RabbitMQ 4.0 (the default is Debian 12's 3.10).
@@ -49,11 +49,9 @@ dotnet build -c Release -nologo -v quiet bench/TaskResults.Benchmarks >&2
 
 echo "== RabbitMQ" >&2
 scripts/rabbitmq.sh start "$node_dir" >&2
+# Scenario 6 starts (and stops) the cluster itself, once the other scenarios are done.
 cluster_args=()
-if [ -n "$cluster" ]; then
-  scripts/rabbitmq.sh start "$cluster_dir" --nodes 3 >&2
-  cluster_args=(--cluster-dir "$cluster_dir")
-fi
+if [ -n "$cluster" ]; then cluster_args=(--cluster-dir "$cluster_dir"); fi
 
 # The quick run is a smoke test: its figures mean little, so it leaves the docs alone.
 out=()

@@ -46,6 +46,13 @@ public sealed record RabbitMqNodes(string Scheme, string UserName, string Passwo
         }
 
         var nodes = parsed.SelectMany(p => p.Nodes).Distinct().ToList();
+        if (nodes.Count > 1 && nodes.Any(n => n.Host.StartsWith('[')))
+        {
+            // MassTransit's cluster nodes are host:port, split at the colon.
+            problem = "The nodes of a cluster in ConnectionStrings:RabbitMq must be named by host name or IPv4 address, not IPv6.";
+            return null;
+        }
+
         return first with { Nodes = nodes };
     }
 

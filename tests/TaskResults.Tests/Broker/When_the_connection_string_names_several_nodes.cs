@@ -44,6 +44,7 @@ public sealed class When_the_connection_string_names_several_nodes
     [InlineData("amqp://u:p@h1/a,amqp://u:other@h2/a", "must share scheme, user, password and virtual host")]
     [InlineData("amqp://u:p@h1:notaport,h2/", "host[:port]")]
     [InlineData("amqp://u:p@h1:99999/", "host[:port]")]
+    [InlineData("amqp://u:p@[::1]:5672,h2/", "not IPv6")]
     public void Should_say_what_is_wrong_with_one_that_cannot_be_read(string connectionString, string expected)
     {
         Assert.Null(RabbitMqNodes.TryParse(connectionString, out var problem));
