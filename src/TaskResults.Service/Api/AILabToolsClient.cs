@@ -62,17 +62,18 @@ public sealed class AILabToolsClient(HttpClient httpClient, IOptions<AILabToolsO
         var httpStatus = (int)response.StatusCode;
         if (httpStatus == 0)
         {
-            // No answer at all: refused, reset, timed out. The exception's text names host and port, never the key.
+            // No answer at all: refused, reset, timed out.
             var what = response.ResponseStatus == ResponseStatus.TimedOut ? "timed out" : response.ErrorException?.Message ?? response.ResponseStatus.ToString();
-            return new CheckOutcome.TransientError(new ApiError(null, $"No answer from the API: {what}"), null) { Call = ApiCallInfo.None };
+            return Transient(null, $"No answer from the API: {what}", ApiCallInfo.None, null);
         }
 
         if (httpStatus is >= 300 and < 400)
         {
-            // Redirects are not followed: the key would go along to wherever they point.
+            // Redirects are not followed: the key would go along to wherever they point. Not this
+            // job's fault but the configuration's: an incident (held like an outage), not a failure.
             var location = response.Headers?.FirstOrDefault(h => string.Equals(h.Name, "Location", StringComparison.OrdinalIgnoreCase))?.Value;
-            return new CheckOutcome.PermanentError(new ApiError(null, $"HTTP {httpStatus}: the API redirects to {location}; redirects are not followed (check AILabTools:BaseUrl)."),
-                ApiErrorClass.Other) { Call = new ApiCallInfo(httpStatus, null, null) };
+            return Transient(ApiErrorCodes.Redirect, $"HTTP {httpStatus}: the API redirects to {location}; redirects are not followed (check AILabTools:BaseUrl).",
+                new ApiCallInfo(httpStatus, null, null), null);
         }
 
         var retryAfter = RetryAfter(response);
@@ -88,7 +89,8 @@ public sealed class AILabToolsClient(HttpClient httpClient, IOptions<AILabToolsO
             return Transient(null, $"HTTP {httpStatus}: the answer is {rawBytes} bytes, more than the {_options.MaxResponseBytes} allowed.", new ApiCallInfo(httpStatus, null, null), retryAfter);
         }
 
-        if (ParseObject(response.Content) is not { } root)
+        // Whatever the API (or a proxy) says is redacted before anything reads it: an echoed key goes nowhere.
+        if (ParseObject(ForeignText.Redact(response.Content ?? "", _options.ApiKey)) is not { } root)
         {
             return Transient(null, $"HTTP {httpStatus}: the answer is not a JSON object.", new ApiCallInfo(httpStatus, null, null), retryAfter);
         }
@@ -96,19 +98,23 @@ public sealed class AILabToolsClient(HttpClient httpClient, IOptions<AILabToolsO
         using (root)
         {
             var fields = PublicFields.Read(root.RootElement);
-            var call = new ApiCallInfo(httpStatus, fields.RequestId, fields.LogId);
+            var call = new ApiCallInfo(httpStatus, ForeignText.Excerpt(fields.RequestId, ForeignText.SenderExcerpt), ForeignText.Excerpt(fields.LogId, ForeignText.SenderExcerpt));
             if (fields.IsSuccess(httpStatus)) return endpoint.ReadResult(root.RootElement, call);
 
             var status = fields.StatusForClassification(httpStatus);
             var message = fields.Message ?? $"HTTP {httpStatus}";
             return ErrorClassifier.IsTransient(fields.Code, status)
                 ? Transient(fields.Code, message, call, retryAfter)
-                : new CheckOutcome.PermanentError(new ApiError(fields.Code, message), ErrorClassifier.ClassOf(fields.Code, status)) { Call = call };
+                : new CheckOutcome.PermanentError(Error(fields.Code, message), ErrorClassifier.ClassOf(fields.Code, status)) { Call = call };
         }
     }
 
-    private static CheckOutcome.TransientError Transient(string? code, string message, ApiCallInfo call, TimeSpan? retryAfter) =>
-        new(new ApiError(code, message), retryAfter) { Call = call };
+    private CheckOutcome.TransientError Transient(string? code, string message, ApiCallInfo call, TimeSpan? retryAfter) =>
+        new(Error(code, message), retryAfter) { Call = call };
+
+    // The API's words (or an exception's) as far as events and logs repeat them: an excerpt, one line, no key.
+    private ApiError Error(string? code, string message) =>
+        new(ForeignText.Excerpt(code, ForeignText.SenderExcerpt, _options.ApiKey), ForeignText.Excerpt(message, ForeignText.ApiExcerpt, _options.ApiKey)!);
 
     private static JsonDocument? ParseObject(string? content)
     {

@@ -11,9 +11,6 @@ namespace TaskResults.Service.Api;
 /// </summary>
 public sealed class ApiCircuitBreaker(IOptions<AILabToolsOptions> options, TimeProvider clock, ILogger<ApiCircuitBreaker> logger)
 {
-    /// <summary>The error code of a check that made no call because calls are paused.</summary>
-    public const string OpenCode = "CIRCUIT_OPEN";
-
     private static readonly TimeSpan PollWhileOpen = TimeSpan.FromMilliseconds(250);
 
     private readonly object _lock = new();

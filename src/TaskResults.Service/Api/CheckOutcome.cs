@@ -41,4 +41,7 @@ public enum ApiErrorClass
     BadRequest,
     JobNotFound,
     Other,
+
+    /// <summary>Not a permanent error but an incident: the API redirects (AILabTools:BaseUrl is wrong); checks are held back like during an outage.</summary>
+    Misconfigured,
 }

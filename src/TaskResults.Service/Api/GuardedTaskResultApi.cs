@@ -27,7 +27,7 @@ public sealed class GuardedTaskResultApi(
         {
             if (!await breaker.WaitToEnterAsync(cancellationToken))
             {
-                return new CheckOutcome.TransientError(new ApiError(ApiCircuitBreaker.OpenCode, "Calls to the API are paused after repeated failures."), breaker.RetryIn)
+                return new CheckOutcome.TransientError(new ApiError(ApiErrorCodes.CircuitOpen, "Calls to the API are paused after repeated failures."), breaker.RetryIn)
                 {
                     Call = ApiCallInfo.None,
                 };

@@ -2,46 +2,28 @@ using System.Text.Json;
 
 namespace TaskResults.Service.Api;
 
-/// <summary>Finds the result files in a finished job's <c>data</c> object, whichever API produced it.</summary>
+/// <summary>
+/// The result files of a finished job's <c>data</c> object, as the API documents them for every task
+/// type: <c>image_list</c> (HD colour migration), else <c>result_url</c> (the cartoon generator, and
+/// the tasks of the common endpoint). Other fields stay in <c>Data</c>; nothing else is guessed at.
+/// </summary>
 internal static class ResultUrls
 {
-    private static readonly string[] KnownFields = ["result_url", "image_url", "image_list"];
-
-    /// <summary>
-    /// <c>result_url</c>, <c>image_url</c> and <c>image_list</c> first, in that order, then any other
-    /// top-level string that is an http(s) URL; each URL once.
-    /// </summary>
     public static IReadOnlyList<string> From(JsonElement data)
     {
-        var urls = new List<string>();
-        foreach (var name in KnownFields)
+        if (data.TryGetProperty("image_list", out var list) && list.ValueKind == JsonValueKind.Array)
         {
-            if (data.TryGetProperty(name, out var value)) AddUrls(value, urls);
+            return list.EnumerateArray().Select(Url).OfType<string>().Distinct().ToList();
         }
 
-        foreach (var property in data.EnumerateObject())
-        {
-            if (!KnownFields.Contains(property.Name) && property.Value.ValueKind == JsonValueKind.String)
-                AddUrls(property.Value, urls);
-        }
-
-        return urls;
+        return data.TryGetProperty("result_url", out var single) && Url(single) is { } url ? [url] : [];
     }
 
-    private static void AddUrls(JsonElement value, List<string> urls)
-    {
-        if (value.ValueKind == JsonValueKind.Array)
-        {
-            foreach (var item in value.EnumerateArray()) AddUrls(item, urls);
-        }
-        else if (value.ValueKind == JsonValueKind.String && IsHttpUrl(value.GetString()) is { } url && !urls.Contains(url))
-        {
-            urls.Add(url);
-        }
-    }
-
-    private static string? IsHttpUrl(string? text) =>
-        Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
-            ? text
+    // An absolute http(s) URL, as a subscriber can fetch it; anything else is not a result file.
+    private static string? Url(JsonElement value) =>
+        value.ValueKind == JsonValueKind.String
+        && Uri.TryCreate(value.GetString(), UriKind.Absolute, out var uri)
+        && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+            ? value.GetString()
             : null;
 }

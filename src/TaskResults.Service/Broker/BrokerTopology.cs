@@ -21,8 +21,33 @@ public sealed class BrokerTopology(BrokerConnections connections, PollingSchedul
     /// <summary>Completes once everything is declared.</summary>
     public Task Ready => _ready.Task;
 
-    /// <summary>Why the topology is not declared yet (null once it is): for readiness.</summary>
-    public string? Problem => _ready.Task.IsCompleted ? null : _lastProblem ?? "the broker topology is not declared yet";
+    private volatile string? _broken;
+
+    /// <summary>Why the topology is not (or no longer) usable, or null: for readiness.</summary>
+    public string? Problem => _ready.Task.IsCompleted ? _broken : _lastProblem ?? "the broker topology is not declared yet";
+
+    /// <summary>
+    /// Declares the wait queues again, after one turned out missing (deleted while the service ran:
+    /// the broker returned a rescheduled command). Until it succeeds the instance is not ready;
+    /// a declaration the broker refuses is said once, loudly.
+    /// </summary>
+    public async Task RedeclareWaitQueuesAsync(string missing, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await connections.ConnectAsync("topology", cancellationToken);
+            await using var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
+            await WaitQueues.DeclareAsync(channel, schedule, cancellationToken);
+            _broken = null;
+            logger.LogWarning("{Missing} was missing (deleted while the service ran): declared the wait queues again", missing);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            _broken = $"the wait queues cannot be declared again: {exception.Message}";
+            Report(LogLevel.Error, $"The broker refuses the wait queues ({exception.Message}); rescheduled checks fail until they can be declared");
+            throw;
+        }
+    }
 
     /// <summary>Declares everything, trying again until it succeeds or <paramref name="cancellationToken"/> stops the service.</summary>
     public async Task DeclareAsync(CancellationToken cancellationToken)

@@ -32,8 +32,9 @@ public sealed class CheckTaskResultConsumer(
             RecordCheck(Outcomes.Failed, FailureReasons.InvalidCommand);
             await Publish(context, new TaskFailed
             {
-                JobId = command.JobId ?? "",
-                TaskType = command.TaskType ?? "",
+                // The sender's own words, but never more than an excerpt of them to every subscriber.
+                JobId = ForeignText.Excerpt(command.JobId ?? "", ForeignText.SenderExcerpt)!,
+                TaskType = ForeignText.Excerpt(command.TaskType ?? "", ForeignText.SenderExcerpt)!,
                 Reason = FailureReasons.InvalidCommand,
                 ErrorMessage = problem,
             });
@@ -58,7 +59,7 @@ public sealed class CheckTaskResultConsumer(
         switch (outcome)
         {
             case CheckOutcome.Pending pending:
-                var wait = schedule.AfterPending(progress.Attempt);
+                var wait = schedule.BeforeDeadline(schedule.AfterPending(progress.Attempt), progress.Deadline - answeredAt);
                 var nextCheckAt = answeredAt + wait;
                 RecordCheck(Outcomes.Pending);
                 await Publish(context, new TaskPending
@@ -99,10 +100,11 @@ public sealed class CheckTaskResultConsumer(
             case CheckOutcome.TransientError transient:
                 // Not the job failing: ask again after a backoff, without an event.
                 var retry = progress.AfterTransientError($"{transient.Error.Code ?? (transient.Call.HttpStatus is { } status ? $"HTTP {status}" : "no answer")}: {transient.Error.Message}");
-                var backoff = schedule.AfterTransientError(retry.TransientErrorsInRow, transient.RetryAfter);
+                var backoff = schedule.BeforeDeadline(schedule.AfterTransientError(retry.TransientErrorsInRow, transient.RetryAfter),
+                    progress.Deadline - answeredAt, transient.RetryAfter ?? TimeSpan.Zero);
                 RecordCheck(Outcomes.TransientError);
-                // While calls are paused the breaker has said so once; one line per job would be noise.
-                logger.Log(transient.Error.Code == ApiCircuitBreaker.OpenCode ? LogLevel.Debug : LogLevel.Warning,
+                // While calls are paused (or redirected) that was said once; one line per job would be noise.
+                logger.Log(transient.Error.Code is ApiErrorCodes.CircuitOpen or ApiErrorCodes.Redirect ? LogLevel.Debug : LogLevel.Warning,
                     "Transient API error for job {JobId} ({ErrorCode}: {ErrorMessage}); checking again in {Delay}",
                     command.JobId, transient.Error.Code, transient.Error.Message, backoff);
                 await rechecks.ScheduleRecheck(context, retry, backoff, answeredAt + backoff);

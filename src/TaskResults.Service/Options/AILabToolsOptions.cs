@@ -3,12 +3,18 @@ using System.ComponentModel.DataAnnotations;
 namespace TaskResults.Service.Options;
 
 /// <summary>How to reach the AILabTools API. Section <c>AILabTools</c>.</summary>
-public sealed class AILabToolsOptions
+public sealed class AILabToolsOptions : IValidatableObject
 {
     public const string Section = "AILabTools";
 
     [Required, Url]
     public string BaseUrl { get; set; } = "https://www.ailabapi.com";
+
+    /// <summary>
+    /// Allows an <c>http://</c> BaseUrl to a host other than this machine, which sends the key in clear
+    /// text: only for a trusted network (e.g. the simulator in the compose stack).
+    /// </summary>
+    public bool AllowInsecureHttp { get; set; }
 
     /// <summary>Sent as the <c>ailabapi-api-key</c> header. From configuration or environment only; never logged.</summary>
     [Required(ErrorMessage = "AILabTools:ApiKey is not set (environment variable AILabTools__ApiKey).")]
@@ -50,8 +56,17 @@ public sealed class AILabToolsOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:30:00")]
     public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(30);
 
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Uri.TryCreate(BaseUrl, UriKind.Absolute, out var url) && url.Scheme == Uri.UriSchemeHttp && !url.IsLoopback && !AllowInsecureHttp)
+        {
+            yield return new($"{Section}:BaseUrl {url.GetLeftPart(UriPartial.Authority)} is http://: the API key would cross the network in clear text. " +
+                $"Use https://, or set {Section}:AllowInsecureHttp=true on a network you trust.", [nameof(BaseUrl)]);
+        }
+    }
+
     public override string ToString() =>
-        $"BaseUrl={BaseUrl}, ApiKey={(ApiKey.Length > 0 ? "***" : "(not set)")}, Timeout={Timeout}, ConnectTimeout={ConnectTimeout}, " +
+        $"BaseUrl={BaseUrl}{(AllowInsecureHttp ? " (insecure http allowed)" : "")}, ApiKey={(ApiKey.Length > 0 ? "***" : "(not set)")}, Timeout={Timeout}, ConnectTimeout={ConnectTimeout}, " +
         $"MaxRequestsPerSecond={MaxRequestsPerSecond}, MaxConcurrentRequests={MaxConcurrentRequests}, QuickRetries={QuickRetries}, " +
         $"BreakAfterFailures={BreakAfterFailures}, BreakDuration={BreakDuration}";
 }

@@ -38,5 +38,8 @@ public sealed class PollingOptions : IValidatableObject
             yield return new($"{Section}:TransientRetryInterval must be positive and at most MaxInterval.", [nameof(TransientRetryInterval)]);
         if (DefaultDeadline <= TimeSpan.Zero) yield return new($"{Section}:DefaultDeadline must be positive.", [nameof(DefaultDeadline)]);
         if (MaxDeadline < DefaultDeadline) yield return new($"{Section}:MaxDeadline must be at least DefaultDeadline.", [nameof(MaxDeadline)]);
+        // Result files live 24 hours; a week is more than any job needs, and keeps date arithmetic far from its limits.
+        if (MaxDeadline > TimeSpan.FromDays(7)) yield return new($"{Section}:MaxDeadline must be at most 7 days.", [nameof(MaxDeadline)]);
+        if (Interval > TimeSpan.FromDays(1) || MaxInterval > TimeSpan.FromDays(1)) yield return new($"{Section}:Interval and MaxInterval must be at most a day.", [nameof(MaxInterval)]);
     }
 }

@@ -17,21 +17,35 @@ public sealed record CheckProgress(int Attempt, DateTimeOffset FirstCheckAt, Dat
 
     private const int MaxLastErrorLength = 300;
 
+    /// <summary>No header can claim more checks than this (an attempt count that would overflow is a forgery).</summary>
+    public const int MaxAttempts = 1_000_000;
+
     /// <summary>
     /// The progress of the check this delivery starts: attempt 1 for a new command, one more than
     /// the headers say for a rescheduled one. The deadline is the command's, else the first check
     /// plus <see cref="PollingSchedule.DefaultDeadline"/>, and never later than the first check plus
     /// <see cref="PollingSchedule.MaxDeadline"/>: no job is polled forever.
+    ///
+    /// The headers come from the bus, where anyone may write them: they are claims, clamped to what
+    /// this service could have written (docs/topology.md, "Progress headers"). A first check can
+    /// only lie in the last MaxDeadline, so no header makes a job checked after now + MaxDeadline;
+    /// counts are bounded, text is an excerpt, and nothing read can overflow or throw.
     /// </summary>
     public static CheckProgress Begin(ConsumeContext context, DateTimeOffset? commandDeadline, DateTimeOffset now, PollingSchedule schedule)
     {
         var headers = context.Headers;
-        var previousAttempts = ReadInt(headers, AttemptHeader);
-        var firstCheckAt = ReadTime(headers, FirstCheckAtHeader) ?? now;
+        var previousAttempts = Math.Clamp(ReadInt(headers, AttemptHeader), 0, MaxAttempts);
+        var claimedFirstCheck = ReadTime(headers, FirstCheckAtHeader) ?? now;
+        var earliest = now - schedule.MaxDeadline;
+        var firstCheckAt = claimedFirstCheck > now ? now : claimedFirstCheck < earliest ? earliest : claimedFirstCheck;
         var wanted = ReadTime(headers, DeadlineHeader) ?? commandDeadline ?? firstCheckAt + schedule.DefaultDeadline;
-        var deadline = wanted < firstCheckAt + schedule.MaxDeadline ? wanted : firstCheckAt + schedule.MaxDeadline;
-        return new CheckProgress(Math.Max(previousAttempts, 0) + 1, firstCheckAt, deadline, Math.Max(ReadInt(headers, TransientErrorsHeader), 0),
-            Text(headers, LastErrorHeader));
+        var latest = firstCheckAt + schedule.MaxDeadline;
+        return new CheckProgress(
+            previousAttempts + 1,
+            firstCheckAt,
+            wanted < latest ? wanted : latest,
+            Math.Clamp(ReadInt(headers, TransientErrorsHeader), 0, MaxAttempts),
+            ForeignText.Excerpt(Text(headers, LastErrorHeader), MaxLastErrorLength));
     }
 
     /// <summary>What the next delivery must know after this check ended with an answer (pending).</summary>
@@ -40,8 +54,8 @@ public sealed record CheckProgress(int Attempt, DateTimeOffset FirstCheckAt, Dat
     /// <summary>What the next delivery must know after this check ended with a transient error: kept so a deadline can say why.</summary>
     public CheckProgress AfterTransientError(string error) => this with
     {
-        TransientErrorsInRow = TransientErrorsInRow + 1,
-        LastError = error.Length > MaxLastErrorLength ? error[..MaxLastErrorLength] : error,
+        TransientErrorsInRow = Math.Min(TransientErrorsInRow + 1, MaxAttempts),
+        LastError = ForeignText.Excerpt(error, MaxLastErrorLength),
     };
 
     public void WriteTo(SendHeaders headers)

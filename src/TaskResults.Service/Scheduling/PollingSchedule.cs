@@ -42,6 +42,22 @@ public sealed class PollingSchedule
         return AllDelays.FirstOrDefault(d => d >= asked, AllDelays[^1]);
     }
 
+    /// <summary>
+    /// The wait to use when <paramref name="timeLeft"/> remains until the job's deadline:
+    /// <paramref name="wait"/> when the check it leads to comes before the deadline; else the
+    /// longest listed delay that still does (a last check), never shorter than
+    /// <paramref name="notBefore"/> (the API's Retry-After); else the first listed delay past the
+    /// deadline, where the job ends without another call. Every wait is a listed delay, so each
+    /// waits in a queue of its own length and never behind a longer one. So the terminal event
+    /// comes at most one shortest delay after the deadline, unless the API asked to wait longer.
+    /// </summary>
+    public TimeSpan BeforeDeadline(TimeSpan wait, TimeSpan timeLeft, TimeSpan notBefore = default)
+    {
+        if (wait <= timeLeft) return wait;
+        var last = AllDelays.LastOrDefault(d => d <= timeLeft && d >= notBefore);
+        return last > TimeSpan.Zero ? last : AllDelays.FirstOrDefault(d => d >= timeLeft, AllDelays[^1]);
+    }
+
     /// <summary>Each delay is a queue on the broker: a schedule never holds more than this many.</summary>
     public const int MaxDelaysPerSeries = 12;
 

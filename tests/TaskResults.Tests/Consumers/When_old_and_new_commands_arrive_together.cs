@@ -19,7 +19,7 @@ public sealed class When_old_and_new_commands_arrive_together
         new("cartoon-failed", TaskTypes.GenerateCartoonizedImage, [FakeResponse.Status("PROCESSING"), FakeResponse.Status("PROCESS_FAILED")], "PROCESS_FAILED"),
         new("task-now", TaskTypes.AsyncTask, [FakeResponse.TaskStatus(2, new { result_url = "https://files.example/task-now.png" })],
             null, "https://files.example/task-now.png"),
-        new("task-later", TaskTypes.AsyncTask, [FakeResponse.TaskStatus(0), FakeResponse.TaskStatus(1), FakeResponse.TaskStatus(2, new { image_url = "https://files.example/task-later.png" })],
+        new("task-later", TaskTypes.AsyncTask, [FakeResponse.TaskStatus(0), FakeResponse.TaskStatus(1), FakeResponse.TaskStatus(2, new { result_url = "https://files.example/task-later.png" })],
             null, "https://files.example/task-later.png"),
         new("task-failed", TaskTypes.AsyncTask, [FakeResponse.TaskStatus(1), FakeResponse.TaskStatus(3)], "PROCESS_FAILED"),
         new("task-no-credits", TaskTypes.AsyncTask, [FakeResponse.Error(429, "ERROR_NOT_ENOUGH_CREDITS", "Top up.")], FailureReasons.ApiError),

@@ -10,7 +10,7 @@ public sealed class When_the_API_reports_an_unknown_status
     {
         await using var service = await ServiceHarness.StartAsync();
         service.Api.Script("job-odd", taskType == TaskTypes.AsyncTask
-            ? [FakeResponse.TaskStatus(7), FakeResponse.TaskStatus(2, new { image_url = "https://files.example/odd.png" })]
+            ? [FakeResponse.TaskStatus(7), FakeResponse.TaskStatus(2, new { result_url = "https://files.example/odd.png" })]
             : [FakeResponse.Status(rawStatus), FakeResponse.Status("PROCESS_SUCCESS", imageList: ["https://files.example/odd.png"])]);
 
         await service.Send(new CheckTaskResult { JobId = "job-odd", TaskType = taskType });

@@ -1,3 +1,5 @@
+using TaskResults.Service;
+
 namespace TaskResults.Tests.Consumers;
 
 /// <summary>A command that cannot name a job is rejected before the API is called, once, without redelivery.</summary>
@@ -7,7 +9,8 @@ public sealed class When_the_command_is_invalid
     {
         { "", TaskTypes.HdColourMigration },
         { "   ", TaskTypes.GenerateCartoonizedImage },
-        { new string('j', 10 * 1024), TaskTypes.HdColourMigration },
+        { new string('j', 1024 * 1024), TaskTypes.HdColourMigration },
+        { "job-huge-type", new string('T', 1024 * 1024) },
         { "job-lower-case-type", "hd_colour_migration" },
         { "job-empty-type", "" },
     };
@@ -21,9 +24,12 @@ public sealed class When_the_command_is_invalid
 
         await service.Send(new CheckTaskResult { JobId = jobId, TaskType = taskType });
 
-        var failed = (await service.WaitFor<TaskFailed>(jobId)).Context.Message;
+        // The event names the job by the sender's words, but never more than an excerpt of them.
+        var named = ForeignText.Excerpt(jobId, ForeignText.SenderExcerpt)!;
+        var failed = (await service.WaitFor<TaskFailed>(named)).Context.Message;
         Assert.Equal(FailureReasons.InvalidCommand, failed.Reason);
-        Assert.Equal(taskType, failed.TaskType);
+        Assert.Equal(ForeignText.Excerpt(taskType, ForeignText.SenderExcerpt), failed.TaskType);
+        Assert.InRange(failed.JobId.Length + failed.TaskType.Length + failed.ErrorMessage!.Length, 1, 3 * (ForeignText.SenderExcerpt + 1));
         Assert.Equal(0, failed.Attempts);
         Assert.False(string.IsNullOrWhiteSpace(failed.ErrorMessage));
 
@@ -31,7 +37,7 @@ public sealed class When_the_command_is_invalid
         Assert.Empty(service.Api.Requests);
         var check = Assert.Single(service.Checks(jobId));
         Assert.Null(check.Exception);
-        Assert.Single(service.Events<TaskFailed>(jobId));
-        Assert.Empty(service.Events<TaskPending>(jobId));
+        Assert.Single(service.Events<TaskFailed>(named));
+        Assert.Empty(service.Events<TaskPending>(named));
     }
 }

@@ -1,0 +1,37 @@
+namespace TaskResults.Service;
+
+/// <summary>
+/// Text the service did not write (a sender's job id, a header, the API's messages) on its way into
+/// an event, a log line or a span: at most a bounded excerpt, on one line, and never the API key.
+/// </summary>
+public static class ForeignText
+{
+    /// <summary>The most of a sender's text (a job id, a task type) an event repeats.</summary>
+    public const int SenderExcerpt = 256;
+
+    /// <summary>The most of the API's text (an error message) an event or log line repeats.</summary>
+    public const int ApiExcerpt = 1000;
+
+    private const string Ellipsis = "…";
+
+    /// <summary>
+    /// <paramref name="text"/> without control characters, cut to <paramref name="max"/> characters
+    /// (an ellipsis says it was cut), and with <paramref name="secret"/> replaced by <c>***</c>.
+    /// </summary>
+    public static string? Excerpt(string? text, int max, string? secret = null)
+    {
+        if (text is null) return null;
+        var redacted = Redact(text, secret);
+        var cut = redacted.Length > max ? redacted[..max] + Ellipsis : redacted;
+        return cut.Any(char.IsControl) ? new string(cut.Select(c => char.IsControl(c) ? ' ' : c).ToArray()) : cut;
+    }
+
+    /// <summary><paramref name="text"/> with every occurrence of <paramref name="secret"/> (as is, or URL-encoded) replaced by <c>***</c>.</summary>
+    public static string Redact(string text, string? secret)
+    {
+        if (string.IsNullOrEmpty(secret)) return text;
+        var redacted = text.Replace(secret, "***", StringComparison.Ordinal);
+        var encoded = Uri.EscapeDataString(secret);
+        return encoded == secret ? redacted : redacted.Replace(encoded, "***", StringComparison.OrdinalIgnoreCase);
+    }
+}
