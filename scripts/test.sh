@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: installs what it needs (Debian packages, a Debian 13
-# root for RabbitMQ 4.0, NuGet restore), validates docker-compose.yml, runs the unit, consumer and
-# CLI specs once, then the real-broker suite twice, on RabbitMQ 3.10 and on 4.0, each time against
-# a private node and a private 3-node cluster on loopback, and stops them again.
+# root for RabbitMQ 4.0, NuGet restore), validates docker-compose.yml, packs the contracts
+# (scripts/pack.sh), runs the unit, consumer and CLI specs once, then the real-broker suite twice,
+# on RabbitMQ 3.10 and on 4.0, each time against a private node and a private 3-node cluster on
+# loopback, and stops them again.
 #
 # The cluster scenarios run at CI size here (400 jobs, 20 s outages); their full size (1,000 jobs,
 # 30 s) is the default of the specs themselves, or: TASKRESULTS_CLUSTER_JOBS=1000 TASKRESULTS_CLUSTER_OUTAGE_SECONDS=30 scripts/test.sh
@@ -34,6 +35,9 @@ trap stop_brokers EXIT
 # should not share two cores with the consumer specs.
 echo "== dotnet build"
 dotnet build TaskResults.sln -nologo -v quiet
+
+echo "== TaskResults.Contracts package"
+scripts/pack.sh
 
 echo "== unit, consumer and CLI specs"
 dotnet test TaskResults.sln --no-build -m:1 --filter "FullyQualifiedName!~TaskResults.IntegrationTests" "$@"
