@@ -57,7 +57,11 @@ public sealed class When_the_check_command_is_misused
 
         Assert.True(run.ExitCode == 0, run.ToString());
         var help = string.Join('\n', run.Stdout);
-        Assert.StartsWith("Usage: TaskResults.Service check <job-id> --type <type> [--deadline <when>] [--json]", help);
+        // System.CommandLine's layout: a "Usage:" section, and the options listed below it, not in its line.
+        Assert.Contains("Usage:\n  TaskResults.Service check <job-id> [options]\n", help);
+        Assert.Matches(@"\n  --type <type> .*HD_COLOUR_MIGRATION", help);
+        Assert.Contains("\n  --deadline <when> ", help);
+        Assert.Contains("\n  --json ", help);
         Assert.Contains("AILabTools__ApiKey", help);
         Assert.Contains("Exit codes: 0 succeeded, 1 the job failed, 2 usage or configuration error", help);
         Assert.Empty(run.Stderr);

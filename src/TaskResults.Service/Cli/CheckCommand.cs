@@ -12,7 +12,7 @@ namespace TaskResults.Service.Cli;
 /// <summary>
 /// <c>TaskResults.Service check &lt;job-id&gt; --type &lt;type&gt;</c>: follows one job with the service's own
 /// consumer, client and rescheduling (<see cref="TaskResultsExtensions.AddTaskResults"/>) on the
-/// in-memory bus, and prints each event as it is published. See <see cref="CheckArguments.Usage"/>.
+/// in-memory bus, and prints each event as it is published. Its syntax and help: <see cref="CheckCommandLine"/>.
 /// </summary>
 public static class CheckCommand
 {
@@ -28,17 +28,17 @@ public static class CheckCommand
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var commandLine = args[1..];
-        if (CheckArguments.AsksForHelp(commandLine))
+        var commandLine = CheckCommandLine.Parse(args);
+        if (CheckCommandLine.AsksForHelp(commandLine))
         {
-            await Console.Out.WriteAsync(CheckArguments.Usage);
+            CheckCommandLine.WriteHelp(commandLine, Console.Out);
             return Succeeded;
         }
 
         CheckArguments check;
         try
         {
-            check = CheckArguments.Parse(commandLine);
+            check = CheckCommandLine.Read(commandLine, DateTimeOffset.UtcNow);
         }
         catch (UsageException exception)
         {

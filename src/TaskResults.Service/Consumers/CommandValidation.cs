@@ -11,10 +11,17 @@ public static class CommandValidation
     /// <summary>Why the command cannot be checked, or null when it can.</summary>
     public static string? FindProblem(CheckTaskResult command)
     {
-        if (string.IsNullOrWhiteSpace(command.JobId)) return "JobId is empty.";
-        if (command.JobId.Length > MaxJobIdLength) return $"JobId is {command.JobId.Length} characters long; at most {MaxJobIdLength} are allowed.";
-        if (command.JobId.Any(c => char.IsControl(c) || char.IsWhiteSpace(c))) return "JobId contains white space or control characters.";
+        if (FindJobIdProblem(command.JobId) is { } problem) return problem;
         if (!TaskTypes.All.Contains(command.TaskType)) return $"TaskType must be one of {string.Join(", ", TaskTypes.All)}.";
+        return null;
+    }
+
+    /// <summary>Why no API could have handed out this job id, or null when one could: the <c>check</c> command asks before it starts.</summary>
+    public static string? FindJobIdProblem(string? jobId)
+    {
+        if (string.IsNullOrWhiteSpace(jobId)) return "JobId is empty.";
+        if (jobId.Length > MaxJobIdLength) return $"JobId is {jobId.Length} characters long; at most {MaxJobIdLength} are allowed.";
+        if (jobId.Any(c => char.IsControl(c) || char.IsWhiteSpace(c))) return "JobId contains white space or control characters.";
         return null;
     }
 }
