@@ -54,7 +54,7 @@ public sealed class When_the_last_wait_would_pass_the_deadline
             settings["Polling:Interval"] = "00:00:00.250";
             settings["Polling:BackoffFactor"] = "2";
             settings["Polling:MaxInterval"] = "00:00:04";
-        });
+        }, inactivity: TimeSpan.FromSeconds(6));
         service.Api.Script("slow", FakeResponse.Status("QUEUING"));
         var deadline = DateTimeOffset.UtcNow.AddSeconds(4);
 

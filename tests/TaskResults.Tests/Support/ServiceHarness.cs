@@ -27,7 +27,7 @@ public sealed class ServiceHarness : IAsyncDisposable
 
     public IServiceProvider Services => _provider;
 
-    public static async Task<ServiceHarness> StartAsync(Action<Dictionary<string, string?>>? configure = null, Action<IServiceCollection>? services = null)
+    public static async Task<ServiceHarness> StartAsync(Action<Dictionary<string, string?>>? configure = null, Action<IServiceCollection>? services = null, TimeSpan? inactivity = null)
     {
         var api = await FakeAILabToolsApi.StartAsync();
         var settings = TestConfiguration.For(api);
@@ -43,7 +43,8 @@ public sealed class ServiceHarness : IAsyncDisposable
         var provider = collection.BuildServiceProvider(true);
         var harness = provider.GetRequiredService<ITestHarness>();
         harness.TestTimeout = TimeSpan.FromSeconds(10);
-        harness.TestInactivityTimeout = TimeSpan.FromSeconds(2);
+        // Idle this long and the harness stops waiting for events: longer than the longest wait a scenario schedules.
+        harness.TestInactivityTimeout = inactivity ?? TimeSpan.FromSeconds(2);
         await harness.Start();
         return new ServiceHarness(provider, harness, api);
     }
