@@ -23,16 +23,17 @@ public sealed class GuardedTaskResultApi(
 
     public async Task<CheckOutcome> CheckAsync(string jobId, string taskType, CancellationToken cancellationToken)
     {
+        if (await breaker.WaitToEnterAsync(cancellationToken) is not { } pass)
+        {
+            return new CheckOutcome.TransientError(new ApiError(ApiErrorCodes.CircuitOpen, "Calls to the API are paused after repeated failures."), breaker.RetryIn)
+            {
+                Call = ApiCallInfo.None,
+            };
+        }
+
+        // One pass for the whole check: its quick retries count once with the breaker.
         for (var retry = 0; ; retry++)
         {
-            if (!await breaker.WaitToEnterAsync(cancellationToken))
-            {
-                return new CheckOutcome.TransientError(new ApiError(ApiErrorCodes.CircuitOpen, "Calls to the API are paused after repeated failures."), breaker.RetryIn)
-                {
-                    Call = ApiCallInfo.None,
-                };
-            }
-
             CheckOutcome outcome;
             try
             {
@@ -43,28 +44,40 @@ public sealed class GuardedTaskResultApi(
             }
             catch
             {
-                breaker.Abandoned();
+                breaker.Abandoned(pass);
                 throw;
             }
 
             incidents.Observe(outcome);
             if (outcome is not CheckOutcome.TransientError transient)
             {
-                breaker.Answered();
+                breaker.Answered(pass);
                 return outcome;
             }
 
             if (ErrorClassifier.IsRateLimit(transient.Error.Code, transient.Call.HttpStatus))
             {
-                breaker.Answered();
+                breaker.Answered(pass);
                 throttle.SlowDown();
                 return outcome;
             }
 
-            breaker.Failed();
             var wait = transient.RetryAfter ?? Jittered(FirstQuickRetry * Math.Pow(2, retry));
-            if (retry >= options.Value.QuickRetries || wait > LongestQuickRetry) return outcome;
-            await Task.Delay(wait, clock, cancellationToken);
+            if (retry >= options.Value.QuickRetries || wait > LongestQuickRetry)
+            {
+                breaker.Failed(pass);
+                return outcome;
+            }
+
+            try
+            {
+                await Task.Delay(wait, clock, cancellationToken);
+            }
+            catch
+            {
+                breaker.Abandoned(pass);
+                throw;
+            }
         }
     }
 

@@ -118,4 +118,67 @@ public sealed class When_the_API_is_down : IAsyncLifetime
         Assert.Equal(1, _api.CallsFor("limited"));
         Assert.Equal(50, throttle.CurrentRate);
     }
+
+    [Fact]
+    public async Task Should_count_a_check_and_its_quick_retries_as_one_failure()
+    {
+        _options.QuickRetries = 2;
+        _api.Script("down", FakeResponse.Error(503, "ERROR_RESOURCE_UNAVAILABLE", "Down"));
+        var guarded = Guarded();
+
+        // BreakAfterFailures = 3 means three failed checks, each with its retries: nine calls.
+        for (var i = 0; i < 3; i++) Assert.IsType<CheckOutcome.TransientError>(await guarded.CheckAsync("down", TaskTypes.HdColourMigration, default));
+        Assert.Equal(9, _api.CallsFor("down"));
+
+        // Only now are calls paused (before, the first check's own retries paused them).
+        var held = guarded.CheckAsync("down", TaskTypes.HdColourMigration, default);
+        await Task.Delay(100);
+        Assert.False(held.IsCompleted);
+        Assert.Equal(9, _api.CallsFor("down"));
+        _clock.Advance(TimeSpan.FromSeconds(31));
+        await held.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public void Should_let_only_the_check_holding_the_test_pass_end_the_test()
+    {
+        var breaker = new ApiCircuitBreaker(Options.Create(new AILabToolsOptions { BreakAfterFailures = 1, BreakDuration = TimeSpan.FromSeconds(30) }),
+            _clock, NullLogger<ApiCircuitBreaker>.Instance);
+        var stale = breaker.TryEnter()!;            // let in before the break, still running
+        breaker.Failed(breaker.TryEnter()!);        // the break
+        Assert.Null(breaker.TryEnter());
+        _clock.Advance(TimeSpan.FromSeconds(31));
+        var trial = breaker.TryEnter();
+        Assert.True(trial?.IsTrial);
+
+        // Whatever the stale check reports, the test call is still the only one out.
+        breaker.Abandoned(stale);
+        Assert.Null(breaker.TryEnter());
+        breaker.Failed(stale);
+        Assert.Null(breaker.TryEnter());
+        breaker.Answered(stale);
+        Assert.Null(breaker.TryEnter());
+
+        // The test call's own answer ends the break.
+        breaker.Answered(trial!);
+        Assert.False(breaker.TryEnter()!.IsTrial);
+    }
+
+    [Fact]
+    public void Should_pause_again_only_for_the_test_call_failing()
+    {
+        var breaker = new ApiCircuitBreaker(Options.Create(new AILabToolsOptions { BreakAfterFailures = 1, BreakDuration = TimeSpan.FromSeconds(30) }),
+            _clock, NullLogger<ApiCircuitBreaker>.Instance);
+        breaker.Failed(breaker.TryEnter()!);
+        _clock.Advance(TimeSpan.FromSeconds(31));
+        var trial = breaker.TryEnter()!;
+
+        breaker.Failed(trial);
+
+        // A new break from now: no test call for another BreakDuration.
+        _clock.Advance(TimeSpan.FromSeconds(29));
+        Assert.Null(breaker.TryEnter());
+        _clock.Advance(TimeSpan.FromSeconds(2));
+        Assert.True(breaker.TryEnter()?.IsTrial);
+    }
 }

@@ -7,7 +7,8 @@ public static class TestConfiguration
     {
         ["AILabTools:BaseUrl"] = api.BaseUrl,
         ["AILabTools:ApiKey"] = FakeAILabToolsApi.ApiKey,
-        ["AILabTools:Timeout"] = "00:00:02",
+        // Far above any answer the fake gives, even on a loaded machine: exact call counts must not meet a timeout.
+        ["AILabTools:Timeout"] = "00:00:10",
         ["Polling:Interval"] = "00:00:00.100",
         ["Polling:MaxInterval"] = "00:00:01",
         ["Polling:TransientRetryInterval"] = "00:00:00.050",
