@@ -1,86 +1,93 @@
 using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Retry;
 using TaskResults.Service.Options;
 
 namespace TaskResults.Service.Api;
 
 /// <summary>
 /// Everything between a check and the wire: the circuit breaker, the throttle, a few quick retries
-/// for server or network faults, and the feedback each answer gives them. Rate-limit answers are
-/// not retried here: the throttle slows down and the broker-side backoff takes over, so the two
-/// kinds of retry never multiply. While the breaker is open a check waits here for the break to
-/// end (holding its message, so the queue is not drained), then goes back to the broker.
+/// for server or network faults (Polly: exponential with jitter, honouring a Retry-After up to 2 s),
+/// and the feedback each answer gives them. Rate-limit answers and redirects are not retried here:
+/// the throttle slows down and the broker-side backoff takes over, so the two kinds of retry never
+/// multiply. While the breaker is open a check waits here for the break to end (holding its
+/// message, so the queue is not drained), then goes back to the broker.
 /// </summary>
-public sealed class GuardedTaskResultApi(
-    AILabToolsClient client,
-    ApiThrottle throttle,
-    ApiCircuitBreaker breaker,
-    ApiIncidentLog incidents,
-    IOptions<AILabToolsOptions> options,
-    TimeProvider clock) : ITaskResultApi
+public sealed class GuardedTaskResultApi : ITaskResultApi
 {
     private static readonly TimeSpan FirstQuickRetry = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan LongestQuickRetry = TimeSpan.FromSeconds(2);
 
+    private readonly AILabToolsClient _client;
+    private readonly ApiThrottle _throttle;
+    private readonly ApiCircuitBreaker _breaker;
+    private readonly ApiIncidentLog _incidents;
+    private readonly ResiliencePipeline<CheckOutcome> _quickRetries;
+
+    public GuardedTaskResultApi(AILabToolsClient client, ApiThrottle throttle, ApiCircuitBreaker breaker, ApiIncidentLog incidents,
+        IOptions<AILabToolsOptions> options, TimeProvider clock)
+    {
+        (_client, _throttle, _breaker, _incidents) = (client, throttle, breaker, incidents);
+        _quickRetries = options.Value.QuickRetries == 0
+            ? ResiliencePipeline<CheckOutcome>.Empty
+            : new ResiliencePipelineBuilder<CheckOutcome> { TimeProvider = clock }
+                .AddRetry(new RetryStrategyOptions<CheckOutcome>
+                {
+                    MaxRetryAttempts = options.Value.QuickRetries,
+                    BackoffType = DelayBackoffType.Exponential,
+                    UseJitter = true,
+                    Delay = FirstQuickRetry,
+                    MaxDelay = LongestQuickRetry,
+                    ShouldHandle = args => ValueTask.FromResult(args.Outcome.Result is CheckOutcome.TransientError transient && IsQuicklyRetried(transient)),
+                    DelayGenerator = args => ValueTask.FromResult(args.Outcome.Result is CheckOutcome.TransientError { RetryAfter: { } asked } ? asked : (TimeSpan?)null),
+                })
+                .Build();
+    }
+
     public async Task<CheckOutcome> CheckAsync(string jobId, string taskType, CancellationToken cancellationToken)
     {
-        if (await breaker.WaitToEnterAsync(cancellationToken) is not { } pass)
+        if (await _breaker.WaitToEnterAsync(cancellationToken) is not { } pass)
         {
-            return new CheckOutcome.TransientError(new ApiError(ApiErrorCodes.CircuitOpen, "Calls to the API are paused after repeated failures."), breaker.RetryIn)
+            return new CheckOutcome.TransientError(new ApiError(ApiErrorCodes.CircuitOpen, "Calls to the API are paused after repeated failures."), _breaker.RetryIn)
             {
                 Call = ApiCallInfo.None,
             };
         }
 
         // One pass for the whole check: its quick retries count once with the breaker.
-        for (var retry = 0; ; retry++)
+        CheckOutcome outcome;
+        try
         {
-            CheckOutcome outcome;
-            try
-            {
-                using (await throttle.EnterAsync(cancellationToken))
-                {
-                    outcome = await client.CheckAsync(jobId, taskType, cancellationToken);
-                }
-            }
-            catch
-            {
-                breaker.Abandoned(pass);
-                throw;
-            }
-
-            incidents.Observe(outcome);
-            if (outcome is not CheckOutcome.TransientError transient)
-            {
-                breaker.Answered(pass);
-                return outcome;
-            }
-
-            if (ErrorClassifier.IsRateLimit(transient.Error.Code, transient.Call.HttpStatus))
-            {
-                breaker.Answered(pass);
-                throttle.SlowDown();
-                return outcome;
-            }
-
-            var wait = transient.RetryAfter ?? Jittered(FirstQuickRetry * Math.Pow(2, retry));
-            if (retry >= options.Value.QuickRetries || wait > LongestQuickRetry)
-            {
-                breaker.Failed(pass);
-                return outcome;
-            }
-
-            try
-            {
-                await Task.Delay(wait, clock, cancellationToken);
-            }
-            catch
-            {
-                breaker.Abandoned(pass);
-                throw;
-            }
+            outcome = await _quickRetries.ExecuteAsync(async token => await CallAsync(jobId, taskType, token), cancellationToken);
         }
+        catch
+        {
+            _breaker.Abandoned(pass);
+            throw;
+        }
+
+        if (outcome is CheckOutcome.TransientError failed && !ErrorClassifier.IsRateLimit(failed.Error.Code, failed.Call.HttpStatus)) _breaker.Failed(pass);
+        else _breaker.Answered(pass);
+        return outcome;
     }
 
-    // Full jitter: a crowd of checks that failed together does not retry together.
-    private static TimeSpan Jittered(TimeSpan upTo) => TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * upTo.TotalMilliseconds);
+    // One call, within the rate limit, and what its answer tells the incident log and the throttle.
+    private async Task<CheckOutcome> CallAsync(string jobId, string taskType, CancellationToken cancellationToken)
+    {
+        CheckOutcome outcome;
+        using (await _throttle.EnterAsync(cancellationToken))
+        {
+            outcome = await _client.CheckAsync(jobId, taskType, cancellationToken);
+        }
+
+        _incidents.Observe(outcome);
+        if (outcome is CheckOutcome.TransientError limited && ErrorClassifier.IsRateLimit(limited.Error.Code, limited.Call.HttpStatus)) _throttle.SlowDown();
+        return outcome;
+    }
+
+    // A server or network fault may pass in a moment; a rate limit, a redirect or a long Retry-After will not.
+    private static bool IsQuicklyRetried(CheckOutcome.TransientError transient) =>
+        !ErrorClassifier.IsRateLimit(transient.Error.Code, transient.Call.HttpStatus)
+        && transient.Error.Code != ApiErrorCodes.Redirect
+        && !(transient.RetryAfter > LongestQuickRetry);
 }

@@ -181,4 +181,32 @@ public sealed class When_the_API_is_down : IAsyncLifetime
         _clock.Advance(TimeSpan.FromSeconds(2));
         Assert.True(breaker.TryEnter()?.IsTrial);
     }
+
+    [Fact]
+    public async Task Should_wait_a_short_Retry_After_before_the_quick_retry()
+    {
+        _options.QuickRetries = 2;
+        _api.Script("busy", FakeResponse.Error(503, "AI_SERVICE_ERROR", "Busy").WithHeader("Retry-After", "1"),
+            FakeResponse.Status("PROCESS_SUCCESS", imageList: ["https://files.example/b.png"]));
+        var started = System.Diagnostics.Stopwatch.StartNew();
+
+        var outcome = await Guarded().CheckAsync("busy", TaskTypes.HdColourMigration, default);
+
+        Assert.IsType<CheckOutcome.Succeeded>(outcome);
+        Assert.Equal(2, _api.CallsFor("busy"));
+        // At least the second the API asked for (a lower bound only: a loaded machine is slower, never faster).
+        Assert.True(started.Elapsed >= TimeSpan.FromMilliseconds(950), $"Retried after {started.Elapsed}.");
+    }
+
+    [Fact]
+    public async Task Should_leave_a_long_Retry_After_to_the_broker_side_backoff()
+    {
+        _options.QuickRetries = 2;
+        _api.Script("later", FakeResponse.Error(503, "AI_SERVICE_ERROR", "Busy").WithHeader("Retry-After", "30"));
+
+        var outcome = await Guarded().CheckAsync("later", TaskTypes.HdColourMigration, default);
+
+        Assert.Equal(TimeSpan.FromSeconds(30), Assert.IsType<CheckOutcome.TransientError>(outcome).RetryAfter);
+        Assert.Equal(1, _api.CallsFor("later"));
+    }
 }
