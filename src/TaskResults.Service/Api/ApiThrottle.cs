@@ -1,3 +1,4 @@
+using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 using TaskResults.Service.Options;
 
@@ -10,8 +11,11 @@ namespace TaskResults.Service.Api;
 /// API in between is unknown (opening a connection can take longer than the call), so only that
 /// span makes the limit hold whatever the network does. When the API says "too many", the rate
 /// halves; it climbs back by a tenth of the maximum per second once the API stops complaining.
+///
+/// A <see cref="RateLimiter"/> of one permit per call, so it composes with what speaks that
+/// abstraction; the window that adapts to the API's complaints stays its own, inside.
 /// </summary>
-public sealed class ApiThrottle
+public sealed class ApiThrottle : RateLimiter
 {
     // A little over a second, so calls that leave a few ms late still fit the API's window.
     private static readonly TimeSpan Window = TimeSpan.FromMilliseconds(1010);
@@ -30,6 +34,8 @@ public sealed class ApiThrottle
     private double _rate;
     private long _lastSlowDown = long.MinValue;
     private long _lastSpeedUp = long.MinValue;
+    private long _successfulLeases;
+    private long? _idleSince;
 
     public ApiThrottle(IOptions<AILabToolsOptions> options, TimeProvider clock, ILogger<ApiThrottle> logger)
     {
@@ -47,19 +53,83 @@ public sealed class ApiThrottle
     }
 
     /// <summary>Waits for a free slot and for the rate to allow one more call; dispose the lease when the call is done.</summary>
-    public async Task<Lease> EnterAsync(CancellationToken cancellationToken)
+    public async Task<Lease> EnterAsync(CancellationToken cancellationToken) => (Lease)await AcquireAsync(1, cancellationToken);
+
+    /// <inheritdoc />
+    public override TimeSpan? IdleDuration
     {
+        get { lock (_lock) return _idleSince is { } since ? _clock.GetElapsedTime(since) : null; }
+    }
+
+    /// <inheritdoc />
+    public override RateLimiterStatistics GetStatistics()
+    {
+        lock (_lock)
+        {
+            var now = _clock.GetTimestamp();
+            var inWindow = _answeredAt.Count(answered => _clock.GetElapsedTime(answered, now) < Window);
+            return new RateLimiterStatistics
+            {
+                CurrentAvailablePermits = Math.Max(0, Math.Min(_inFlight.CurrentCount, (int)_rate - _running - inWindow)),
+                TotalSuccessfulLeases = _successfulLeases,
+            };
+        }
+    }
+
+    // One call at a time is one permit; asking for none only asks whether a call could go now.
+    protected override RateLimitLease AttemptAcquireCore(int permitCount)
+    {
+        if (permitCount > 1) throw new ArgumentOutOfRangeException(nameof(permitCount), "One permit per call.");
+        if (!_inFlight.Wait(0)) return Lease.Refused;
+        if (_sendOrder.Wait(0))
+        {
+            try
+            {
+                if (TryTakePlace(out var now)) return Granted(permitCount, now);
+            }
+            finally
+            {
+                _sendOrder.Release();
+            }
+        }
+
+        _inFlight.Release();
+        return Lease.Refused;
+    }
+
+    protected override async ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken)
+    {
+        if (permitCount > 1) throw new ArgumentOutOfRangeException(nameof(permitCount), "One permit per call.");
         await _inFlight.WaitAsync(cancellationToken);
         try
         {
-            var startedAt = await WaitForPlaceAsync(cancellationToken);
-            return new Lease(this, startedAt);
+            return Granted(permitCount, await WaitForPlaceAsync(cancellationToken));
         }
         catch
         {
             _inFlight.Release();
             throw;
         }
+    }
+
+    // A place taken at now: held by the lease, or (zero permits asked for) given back at once.
+    private Lease Granted(int permitCount, long now)
+    {
+        var lease = new Lease(this, now);
+        Interlocked.Increment(ref _successfulLeases);
+        if (permitCount == 0) lease.Dispose();
+        return lease;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _inFlight.Dispose();
+            _sendOrder.Dispose();
+        }
+
+        base.Dispose(disposing);
     }
 
     /// <summary>The API said it is over a limit: halve the rate (at most once a second, one burst of complaints is one signal).</summary>
@@ -86,13 +156,7 @@ public sealed class ApiThrottle
                 Task free;
                 lock (_lock)
                 {
-                    var now = _clock.GetTimestamp();
-                    while (_answeredAt.TryPeek(out var oldest) && _clock.GetElapsedTime(oldest, now) >= Window) _answeredAt.Dequeue();
-                    if (_running + _answeredAt.Count < CurrentLimit(now))
-                    {
-                        _running++;
-                        return now;
-                    }
+                    if (TryTakePlace(out var now)) return now;
 
                     // Every place is taken: wait for the oldest answer to leave the window or, when
                     // every place is a running call, for an answer; after a slow-down, also for the
@@ -113,6 +177,20 @@ public sealed class ApiThrottle
         }
     }
 
+    // A place in the window now, if one is free. Called by the caller whose turn it is (_sendOrder).
+    private bool TryTakePlace(out long now)
+    {
+        lock (_lock)
+        {
+            now = _clock.GetTimestamp();
+            while (_answeredAt.TryPeek(out var oldest) && _clock.GetElapsedTime(oldest, now) >= Window) _answeredAt.Dequeue();
+            if (_running + _answeredAt.Count >= CurrentLimit(now)) return false;
+            _running++;
+            _idleSince = null;
+            return true;
+        }
+    }
+
     private void Answered()
     {
         TaskCompletionSource answered;
@@ -120,6 +198,7 @@ public sealed class ApiThrottle
         {
             _running--;
             _answeredAt.Enqueue(_clock.GetTimestamp());
+            if (_running == 0) _idleSince = _clock.GetTimestamp();
             answered = _answered;
             _answered = NewSignal();
         }
@@ -155,15 +234,31 @@ public sealed class ApiThrottle
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>A call's place: taken at <see cref="Timestamp"/> (of the throttle's clock); dispose it when the call has its answer.</summary>
-    public sealed class Lease(ApiThrottle throttle, long timestamp) : IDisposable
+    public sealed class Lease : RateLimitLease
     {
+        /// <summary>No place now (<see cref="RateLimiter.AttemptAcquire(int)"/> only; waiting callers always get one).</summary>
+        internal static readonly Lease Refused = new(null, 0);
+
+        private readonly ApiThrottle? _throttle;
         private int _released;
 
-        public long Timestamp { get; } = timestamp;
+        internal Lease(ApiThrottle? throttle, long timestamp) => (_throttle, Timestamp) = (throttle, timestamp);
 
-        public void Dispose()
+        public long Timestamp { get; }
+
+        public override bool IsAcquired => _throttle is not null;
+
+        public override IEnumerable<string> MetadataNames => [];
+
+        public override bool TryGetMetadata(string metadataName, out object? metadata)
         {
-            if (Interlocked.Exchange(ref _released, 1) == 0) throttle.Answered();
+            metadata = null;
+            return false;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (_throttle is not null && Interlocked.Exchange(ref _released, 1) == 0) _throttle.Answered();
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Threading.RateLimiting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -156,5 +157,27 @@ public sealed class When_calls_are_throttled
 
         first.Dispose();
         (await third.WaitAsync(TimeSpan.FromSeconds(5))).Dispose();
+    }
+
+    [Fact]
+    public async Task Should_serve_as_a_standard_RateLimiter_of_one_permit_per_call()
+    {
+        RateLimiter limiter = Throttle(perSecond: 2, concurrent: 1);
+
+        using (var first = await limiter.AcquireAsync(1))
+        {
+            Assert.True(first.IsAcquired);
+            // The one slot is taken: no second call now.
+            using var second = limiter.AttemptAcquire(1);
+            Assert.False(second.IsAcquired);
+            Assert.Equal(0, limiter.GetStatistics()!.CurrentAvailablePermits);
+        }
+
+        // The answer holds its place in the window for a second: one of the two places is left.
+        using (var third = limiter.AttemptAcquire(1)) Assert.True(third.IsAcquired);
+        using (var fourth = limiter.AttemptAcquire(1)) Assert.False(fourth.IsAcquired);
+        _clock.Advance(TimeSpan.FromSeconds(1.1));
+        using (var fifth = limiter.AttemptAcquire(1)) Assert.True(fifth.IsAcquired);
+        Assert.Equal(3, limiter.GetStatistics()!.TotalSuccessfulLeases);
     }
 }
