@@ -78,6 +78,15 @@ public sealed class ApiCircuitBreaker(IOptions<AILabToolsOptions> options, TimeP
         }
     }
 
+    /// <summary>
+    /// Whether the check holding <paramref name="pass"/> may retry quickly: not the test call (one
+    /// call tests the API), and no check once a break has begun since it was let in.
+    /// </summary>
+    public bool MayRetry(Pass pass)
+    {
+        lock (_lock) return !pass.IsTrial && pass.Breaks == _breaks && _openSince is null;
+    }
+
     /// <summary>The check holding <paramref name="pass"/> got an answer (anything but a server or network fault).</summary>
     public void Answered(Pass pass)
     {

@@ -17,6 +17,7 @@ public sealed class GuardedTaskResultApi : ITaskResultApi
 {
     private static readonly TimeSpan FirstQuickRetry = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan LongestQuickRetry = TimeSpan.FromSeconds(2);
+    private static readonly ResiliencePropertyKey<ApiCircuitBreaker.Pass> PassKey = new("taskresults.breaker-pass");
 
     private readonly AILabToolsClient _client;
     private readonly ApiThrottle _throttle;
@@ -38,7 +39,8 @@ public sealed class GuardedTaskResultApi : ITaskResultApi
                     UseJitter = true,
                     Delay = FirstQuickRetry,
                     MaxDelay = LongestQuickRetry,
-                    ShouldHandle = args => ValueTask.FromResult(args.Outcome.Result is CheckOutcome.TransientError transient && IsQuicklyRetried(transient)),
+                    ShouldHandle = args => ValueTask.FromResult(args.Outcome.Result is CheckOutcome.TransientError transient && IsQuicklyRetried(transient)
+                        && args.Context.Properties.TryGetValue(PassKey, out var pass) && breaker.MayRetry(pass)),
                     DelayGenerator = args => ValueTask.FromResult(args.Outcome.Result is CheckOutcome.TransientError { RetryAfter: { } asked } ? asked : (TimeSpan?)null),
                 })
                 .Build();
@@ -56,14 +58,20 @@ public sealed class GuardedTaskResultApi : ITaskResultApi
 
         // One pass for the whole check: its quick retries count once with the breaker.
         CheckOutcome outcome;
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(PassKey, pass);
         try
         {
-            outcome = await _quickRetries.ExecuteAsync(async token => await CallAsync(jobId, taskType, token), cancellationToken);
+            outcome = await _quickRetries.ExecuteAsync(async retry => await CallAsync(jobId, taskType, retry.CancellationToken), context);
         }
         catch
         {
             _breaker.Abandoned(pass);
             throw;
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
         }
 
         if (outcome is CheckOutcome.TransientError failed && !ErrorClassifier.IsRateLimit(failed.Error.Code, failed.Call.HttpStatus)) _breaker.Failed(pass);

@@ -209,4 +209,20 @@ public sealed class When_the_API_is_down : IAsyncLifetime
         Assert.Equal(TimeSpan.FromSeconds(30), Assert.IsType<CheckOutcome.TransientError>(outcome).RetryAfter);
         Assert.Equal(1, _api.CallsFor("later"));
     }
+
+    [Fact]
+    public async Task Should_test_the_API_with_one_call_not_a_check_and_its_retries()
+    {
+        _options.QuickRetries = 2;
+        _options.BreakAfterFailures = 1;
+        _api.Script("down", FakeResponse.Error(503, "ERROR_RESOURCE_UNAVAILABLE", "Down"));
+        var guarded = Guarded();
+        await guarded.CheckAsync("down", TaskTypes.HdColourMigration, default);
+        Assert.Equal(3, _api.CallsFor("down"));
+
+        _clock.Advance(TimeSpan.FromSeconds(31));
+        Assert.IsType<CheckOutcome.TransientError>(await guarded.CheckAsync("down", TaskTypes.HdColourMigration, default));
+
+        Assert.Equal(4, _api.CallsFor("down"));
+    }
 }
