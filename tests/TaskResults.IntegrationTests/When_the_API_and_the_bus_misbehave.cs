@@ -92,10 +92,11 @@ public sealed class When_the_API_and_the_bus_misbehave(Broker broker, ITestOutpu
         Assert.Empty(jobs.SelectMany(job => Listener.Events<TaskFailed>(job)));
 
         // Without the breaker: 10 jobs × 3 tries per check, a check every 1-4 s, for 8 s (~100 calls).
-        // With it: the checks already out when it opens, each with its quick retries (a check counts
-        // once), then one single-call test per 2 s break.
+        // With it (measured: 33): the checks already out when it opens, each with its quick retries (a
+        // check counts once), then one single-call test per 2 s break. The bound leaves room for a
+        // loaded machine, where a rescheduled check may come back before the fifth failure opens it.
         output.WriteLine($"outage: {jobs.Count} jobs, 0 lost; {callsDuringOutage} calls during the 8 s outage, {Api.Requests.Count} in all (minimum {jobs.Count})");
-        Assert.InRange(callsDuringOutage, 5, jobs.Count * 3 + 8 / 2 + 1);
+        Assert.InRange(callsDuringOutage, 5, 2 * jobs.Count * 3);
     }
 
     [Fact]
