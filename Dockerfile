@@ -14,8 +14,10 @@ WORKDIR /app
 COPY --from=build /app .
 # The image's unprivileged user.
 USER $APP_UID
-ENV Urls=http://0.0.0.0:8080
+# The standard knob (the base image sets it too; said here so the port is in plain sight). Set
+# ASPNETCORE_HTTP_PORTS or ASPNETCORE_URLS at run time to move it: the HEALTHCHECK probe follows.
+ENV ASPNETCORE_HTTP_PORTS=8080
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
-  CMD ["dotnet", "TaskResults.Service.dll", "health", "http://127.0.0.1:8080/health/ready"]
+  CMD ["dotnet", "TaskResults.Service.dll", "health"]
 ENTRYPOINT ["dotnet", "TaskResults.Service.dll"]

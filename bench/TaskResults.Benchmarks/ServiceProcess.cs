@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using TaskResults.IntegrationTests.Support;
 
 namespace TaskResults.Benchmarks;
 
@@ -18,14 +18,10 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
-    private readonly string _healthUrl;
+    private readonly TaskCompletionSource<string> _healthUrl = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _linesBeforeReady;
 
-    private ServiceProcess(Process process, int port)
-    {
-        _process = process;
-        _healthUrl = $"http://127.0.0.1:{port}/health/ready";
-    }
+    private ServiceProcess(Process process) => _process = process;
 
     public int Pid => _process.Id;
 
@@ -34,12 +30,13 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public static async Task<ServiceProcess> StartAsync(string dll, IReadOnlyDictionary<string, string> environment)
     {
-        var port = FreePort();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(dll);
-        start.Environment["Urls"] = $"http://127.0.0.1:{port}";
+        // Port 0: the system picks a port nobody holds, and the service names it in its listening line.
+        start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        start.Environment[ListeningLine.KeepLogged.Key] = ListeningLine.KeepLogged.Value;
         foreach (var (key, value) in environment) start.Environment[key] = value;
         // BENCH_SERVICE_X=v reaches the service as X=v: for profiling (DOTNET_PerfMapEnabled=1) and trials (OTEL_SDK_DISABLED=true).
         foreach (var key in Environment.GetEnvironmentVariables().Keys.OfType<string>().Where(k => k.StartsWith(PassPrefix, StringComparison.Ordinal)))
@@ -49,9 +46,9 @@ public sealed class ServiceProcess : IAsyncDisposable
 
 
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        var service = new ServiceProcess(process, port);
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) service._output.Enqueue(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) service._output.Enqueue(e.Data); };
+        var service = new ServiceProcess(process);
+        process.OutputDataReceived += (_, e) => service.Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => service.Keep(e.Data);
         process.Start();
         Running[process.Id] = process;
         process.Exited += (_, _) => Running.TryRemove(process.Id, out _);
@@ -87,7 +84,13 @@ public sealed class ServiceProcess : IAsyncDisposable
             if (_process.HasExited) throw new InvalidOperationException($"The service exited with {_process.ExitCode}:\n{string.Join('\n', _output)}");
             try
             {
-                using var response = await http.GetAsync(_healthUrl);
+                if (!_healthUrl.Task.IsCompleted)
+                {
+                    await Task.Delay(100);
+                    continue;
+                }
+
+                using var response = await http.GetAsync(await _healthUrl.Task);
                 if (response.IsSuccessStatusCode)
                 {
                     // Before, the bus's health check logs "Unhealthy ... not started" for each probe: not news.
@@ -132,11 +135,11 @@ public sealed class ServiceProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static int FreePort()
+    private void Keep(string? line)
     {
-        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        if (line is null) return;
+        _output.Enqueue(line);
+        if (ListeningLine.IsOne(line)) _healthUrl.TrySetResult($"{ListeningLine.Address(line).GetLeftPart(UriPartial.Authority)}/health/ready");
     }
 }
 

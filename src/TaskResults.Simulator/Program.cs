@@ -5,6 +5,9 @@ using TaskResults.Simulator;
 // appsettings.json sits beside the binary, wherever the simulator is started from.
 var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.Logging.AddSimpleConsole(console => console.SingleLine = true);
+// Its documented local address, only when none of ASP.NET Core's standard settings chooses one: a Urls
+// in appsettings.json would override ASPNETCORE_HTTP_PORTS, which the container image relies on.
+if (!ListensWhereConfigured(builder.Configuration)) builder.WebHost.UseUrls("http://127.0.0.1:5080");
 builder.Services.AddOptions<SimulatorOptions>().BindConfiguration(SimulatorOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<SimulatedJobs>();
@@ -56,6 +59,10 @@ string ResultUrl(HttpRequest request, string jobId)
         ?? $"{request.Scheme}://{request.Host}";
     return $"{baseUrl}/results/{Uri.EscapeDataString(jobId)}.png";
 }
+
+static bool ListensWhereConfigured(IConfiguration configuration) =>
+    !string.IsNullOrEmpty(configuration["urls"]) || !string.IsNullOrEmpty(configuration["http_ports"])
+    || !string.IsNullOrEmpty(configuration["https_ports"]) || configuration.GetSection("Kestrel:Endpoints").Exists();
 
 /// <summary>The image every successful job produces: one transparent pixel.</summary>
 internal static class ResultImage

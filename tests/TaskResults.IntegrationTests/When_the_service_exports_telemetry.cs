@@ -66,11 +66,16 @@ public sealed class When_the_service_exports_telemetry(Broker broker) : RealBrok
     [Fact]
     public async Task Should_export_nothing_when_no_endpoint_is_set()
     {
-        // Where the exporter would send by default (http/protobuf: localhost:4318).
-        await using var defaultPort = await OtlpReceiver.StartAsync("http://127.0.0.1:4318");
+        // Not on the exporter's default port (localhost:4318), which something else on the machine may hold (a
+        // collector, another run): on a port of its own, named by the per-signal variables, which an exporter,
+        // had one been added, would follow. They alone do not turn export on: OTEL_EXPORTER_OTLP_ENDPOINT does.
+        await using var receiver = await OtlpReceiver.StartAsync();
         Api.Script("no-otlp", FakeResponse.Status("PROCESS_SUCCESS", resultUrl: "https://files.example/x.png"));
         await StartService(new Dictionary<string, string>
         {
+            ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = $"{receiver.Endpoint}/v1/traces",
+            ["OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"] = $"{receiver.Endpoint}/v1/metrics",
+            ["OTEL_EXPORTER_OTLP_LOGS_ENDPOINT"] = $"{receiver.Endpoint}/v1/logs",
             ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
             ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
             ["OTEL_METRIC_EXPORT_INTERVAL"] = "500",
@@ -80,7 +85,7 @@ public sealed class When_the_service_exports_telemetry(Broker broker) : RealBrok
         await Listener.WaitFor<TaskSucceeded>("no-otlp", EventTimeout);
 
         // Several export intervals go by: an exporter, had one been added, would have sent by now.
-        Assert.False(await defaultPort.WaitForExportContaining("/v1/metrics", "", TimeSpan.FromSeconds(2)));
-        Assert.Empty(defaultPort.Exports);
+        Assert.False(await receiver.WaitForExportContaining("/v1/metrics", "", TimeSpan.FromSeconds(2)));
+        Assert.Empty(receiver.Exports);
     }
 }

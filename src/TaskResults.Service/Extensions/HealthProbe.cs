@@ -2,24 +2,56 @@ namespace TaskResults.Service.Extensions;
 
 /// <summary>
 /// <c>TaskResults.Service health [url]</c>: asks a running instance whether it is ready and exits
-/// 0 or 1. The container image has no curl, so its HEALTHCHECK uses this.
+/// 0 or 1. The container image has no curl, so its HEALTHCHECK uses this. Without a URL it asks
+/// <c>/health/ready</c> where the service's own configuration says it listens
+/// (<see cref="ListeningAddress"/>), so the probe follows the port wherever it is set.
 /// </summary>
 public static class HealthProbe
 {
+    public const string ReadyPath = "/health/ready";
+
+    public const int Ready = 0;
+    public const int NotReady = 1;
+
     public static bool IsRequested(string[] args) => args is ["health", ..];
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var url = args.Length > 1 ? args[1] : "http://127.0.0.1:8080/health/ready";
+        string? problem = null;
+        var url = args.Length > 1 ? args[1] : ConfiguredReadyUrl(out problem);
+        if (url is null)
+        {
+            Console.WriteLine($"Cannot tell where the service listens: {problem}. Pass the address: health http://host:port{ReadyPath}");
+            return NotReady;
+        }
+
+        // One line either way: Docker keeps it in the container's health log, where "refused" and "503" need telling apart.
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
         try
         {
             using var response = await http.GetAsync(url);
-            return response.IsSuccessStatusCode ? 0 : 1;
+            Console.WriteLine($"{url}: {(int)response.StatusCode} {response.ReasonPhrase}");
+            return response.IsSuccessStatusCode ? Ready : NotReady;
         }
-        catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
+        catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException or InvalidOperationException)
         {
-            return 1;
+            Console.WriteLine($"{url}: not reached ({exception.Message})");
+            return NotReady;
+        }
+    }
+
+    // The configuration the service itself starts with: the same sources, in the same order.
+    private static string? ConfiguredReadyUrl(out string problem)
+    {
+        var configuration = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory }).Configuration;
+        try
+        {
+            return ListeningAddress.ForProbe(configuration, out problem) is { } address ? $"{address.GetLeftPart(UriPartial.Authority)}{ReadyPath}" : null;
+        }
+        catch (FormatException exception)
+        {
+            problem = exception.Message;
+            return null;
         }
     }
 }

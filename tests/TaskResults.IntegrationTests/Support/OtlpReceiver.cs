@@ -4,7 +4,10 @@ using Microsoft.AspNetCore.Http;
 
 namespace TaskResults.IntegrationTests.Support;
 
-/// <summary>A real OTLP/HTTP endpoint on 127.0.0.1 that keeps every export it receives, raw.</summary>
+/// <summary>
+/// A real OTLP/HTTP endpoint on 127.0.0.1 that keeps every export it receives, raw. Always on a port the
+/// system picks (<see cref="Endpoint"/> names it), never on OTLP's well-known 4318, which a collector may hold.
+/// </summary>
 public sealed class OtlpReceiver : IAsyncDisposable
 {
     private WebApplication _app = null!;
@@ -13,7 +16,7 @@ public sealed class OtlpReceiver : IAsyncDisposable
 
     public ConcurrentQueue<(string Path, string? ContentType, byte[] Body)> Exports { get; } = new();
 
-    public static async Task<OtlpReceiver> StartAsync(string url = "http://127.0.0.1:0")
+    public static async Task<OtlpReceiver> StartAsync()
     {
         var receiver = new OtlpReceiver();
         (receiver._app, receiver.Endpoint) = await LoopbackWebApp.StartAsync(app => app.MapPost("/v1/{signal}", async (HttpContext http) =>
@@ -24,7 +27,7 @@ public sealed class OtlpReceiver : IAsyncDisposable
             // An empty protobuf message is a valid Export*ServiceResponse.
             http.Response.ContentType = "application/x-protobuf";
             return Results.Empty;
-        }), url);
+        }));
         return receiver;
     }
 

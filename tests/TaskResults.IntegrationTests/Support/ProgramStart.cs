@@ -9,7 +9,9 @@ namespace TaskResults.IntegrationTests.Support;
 public static class ProgramStart
 {
     // Settings a developer may have exported in the shell that runs the tests: they must not leak in.
-    private static readonly string[] IsolatedPrefixes = ["AILabTools", "Polling", "MessageBus", "ConnectionStrings", "Simulator", "Telemetry", "OTEL_", "Urls", "DOTNET_ENVIRONMENT", "ASPNETCORE_"];
+    private static readonly string[] IsolatedPrefixes = ["AILabTools", "Polling", "MessageBus", "ConnectionStrings", "Simulator", "Telemetry", "OTEL_", "Urls", "DOTNET_ENVIRONMENT", "ASPNETCORE_",
+        // Where to listen, in the other spellings ASP.NET Core reads.
+        "HTTP_PORTS", "HTTPS_PORTS", "DOTNET_URLS", "DOTNET_HTTP_PORTS", "DOTNET_HTTPS_PORTS", "Kestrel"];
 
     /// <summary><c>dotnet src/&lt;project&gt;/bin/…/&lt;project&gt;.dll args</c>, output redirected, with <paramref name="environment"/> only.</summary>
     public static ProcessStartInfo For(string project, IEnumerable<string> args, IReadOnlyDictionary<string, string> environment)

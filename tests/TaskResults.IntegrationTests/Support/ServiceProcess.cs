@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net.Sockets;
 
 namespace TaskResults.IntegrationTests.Support;
 
@@ -9,14 +8,14 @@ public sealed class ServiceProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
+    private readonly TaskCompletionSource<string> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private ServiceProcess(Process process, int port)
-    {
-        _process = process;
-        HealthUrl = $"http://127.0.0.1:{port}";
-    }
+    private ServiceProcess(Process process) => _process = process;
 
-    public string HealthUrl { get; }
+    /// <summary>Where the service listens (it binds port 0 and says which port it got); known once it listens.</summary>
+    public string HealthUrl => _listening.Task.IsCompletedSuccessfully
+        ? _listening.Task.Result
+        : throw new InvalidOperationException($"The service has not said where it listens yet:\n{Output}");
 
     /// <summary>Everything the service wrote to stdout and stderr so far.</summary>
     public string Output => string.Join('\n', _output);
@@ -28,9 +27,10 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>The name of the service's bus connection on the broker (BrokerConnections.ConnectionName).</summary>
     public string BusConnectionName => $"taskresults bus {System.Environment.MachineName} pid {_process.Id}";
 
-    /// <summary>Whether /health/ready answers 200 now.</summary>
+    /// <summary>Whether /health/ready answers 200 now (not before the service listens).</summary>
     public async Task<bool> IsReady()
     {
+        if (!_listening.Task.IsCompletedSuccessfully) return false;
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         try
         {
@@ -43,15 +43,20 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public static async Task<ServiceProcess> StartAsync(IReadOnlyDictionary<string, string> environment, bool waitUntilReady = true)
     {
-        var port = FreePort();
-        var settings = new Dictionary<string, string> { ["Urls"] = $"http://127.0.0.1:{port}", ["DOTNET_ENVIRONMENT"] = "Production" };
+        var settings = new Dictionary<string, string>
+        {
+            // Port 0: the system picks a port nobody holds, and the service names it in its listening line.
+            ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
+            ["DOTNET_ENVIRONMENT"] = "Production",
+            [ListeningLine.KeepLogged.Key] = ListeningLine.KeepLogged.Value,
+        };
         foreach (var (key, value) in environment) settings[key] = value;
         var start = ProgramStart.For("TaskResults.Service", [], settings);
 
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        var service = new ServiceProcess(process, port);
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) service._output.Enqueue(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) service._output.Enqueue(e.Data); };
+        var service = new ServiceProcess(process);
+        process.OutputDataReceived += (_, e) => service.Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => service.Keep(e.Data);
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -86,11 +91,10 @@ public sealed class ServiceProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-
-    private static int FreePort()
+    private void Keep(string? line)
     {
-        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        if (line is null) return;
+        _output.Enqueue(line);
+        if (ListeningLine.IsOne(line)) _listening.TrySetResult(ListeningLine.Address(line).GetLeftPart(UriPartial.Authority));
     }
 }
