@@ -53,19 +53,41 @@ public sealed class BusSupervisor(
         }
     }
 
+    /// <summary>
+    /// A graceful stop (SIGTERM): the receive endpoint cancels its consumer on the broker first, so
+    /// no new check starts; the checks in flight then get <see cref="MessageBusOptions.StopTimeout"/>
+    /// to publish their events and rescheduled commands and be acknowledged. Those still running
+    /// then are cancelled and abandoned unacknowledged: the broker hands their commands out again.
+    /// </summary>
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        // Checks in flight get StopTimeout to finish; then they are abandoned and the broker hands their commands out again.
+        logger.LogInformation("Stopping: taking no new checks from {Queue}; {InFlight} checks in flight get up to {StopTimeout} to finish",
+            CommandQueue.Name, monitor.InFlight, _options.StopTimeout);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var abandoned = 0;
+        using var counting = timeout.Token.Register(() => abandoned = monitor.InFlight);
         timeout.CancelAfter(_options.StopTimeout);
         try
         {
             await bus.StopAsync(timeout.Token);
         }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+        }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
             logger.LogWarning("The bus did not stop cleanly: {Error}", exception.Message);
+        }
+
+        if (timeout.IsCancellationRequested)
+        {
+            logger.LogWarning("Stopped after {StopTimeout}: {Abandoned} checks in flight were abandoned unacknowledged; the broker delivers their commands again",
+                _options.StopTimeout, abandoned);
+        }
+        else
+        {
+            logger.LogInformation("Stopped: every check in flight finished");
         }
 
         _probeConnection?.Dispose();

@@ -8,12 +8,15 @@ public static class HostRunExtensions
     /// <summary>Exit code for a configuration the service cannot start with.</summary>
     public const int ConfigurationError = 2;
 
-    /// <summary>Writes the effective configuration (secrets redacted) to the log, then runs until stopped.</summary>
+    /// <summary>
+    /// Writes the effective configuration (secrets redacted) to the log, then runs until stopped.
+    /// Returns 0 after a graceful stop (SIGTERM), or the code the service stopped itself with (BusSupervisor.ExitCode).
+    /// </summary>
     public static async Task<int> RunWithConfigurationLineAsync(this WebApplication app)
     {
         LogEffectiveConfiguration(app);
         await app.RunAsync();
-        return 0;
+        return Environment.ExitCode;
     }
 
     /// <summary>

@@ -11,6 +11,9 @@ namespace TaskResults.Service.Extensions;
 
 public static class TaskResultsExtensions
 {
+    /// <summary>What the host's shutdown timeout leaves beyond MessageBus:StopTimeout: closing the connection, the other services' stops.</summary>
+    public static readonly TimeSpan StopMargin = TimeSpan.FromSeconds(10);
+
     /// <summary>The whole service: options, the API client, the consumer and its bus.</summary>
     public static IHostApplicationBuilder AddTaskResults(this IHostApplicationBuilder builder)
     {
@@ -21,7 +24,11 @@ public static class TaskResultsExtensions
 
         builder.Services.AddTaskResultsCore();
         // A consumer whose connection died stops waiting for its checks after this and reconnects (BusSupervisor).
+        // Not a graceful stop's: BusSupervisor.StopAsync gives the checks in flight MessageBus:StopTimeout.
         builder.Services.Configure<MassTransitHostOptions>(host => host.StopTimeout = ConsumerWatch.BusStopTimeout);
+        // The host cancels a stop after its ShutdownTimeout (30 s by default): never before MessageBus:StopTimeout is over.
+        builder.Services.Configure<HostOptions>(host =>
+            host.ShutdownTimeout = TimeSpan.FromTicks(Math.Max(host.ShutdownTimeout.Ticks, (bus.StopTimeout + StopMargin).Ticks)));
 
         builder.Services.AddMassTransit(x =>
         {

@@ -85,6 +85,32 @@ public sealed class ServiceProcess : IAsyncDisposable
         await _process.WaitForExitAsync();
     }
 
+    /// <summary>
+    /// Sends SIGTERM, as <c>docker stop</c> or Kubernetes do, and waits for the process to exit:
+    /// returns how long it took, or throws when it is still running after <paramref name="timeout"/>.
+    /// </summary>
+    public async Task<TimeSpan> Terminate(TimeSpan timeout)
+    {
+        var took = Stopwatch.StartNew();
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+            if (kill.ExitCode != 0) throw new InvalidOperationException($"kill -TERM {_process.Id} exited with {kill.ExitCode}");
+        }
+
+        using var wait = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(wait.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"The service was still running {timeout} after SIGTERM:\n{Output}");
+        }
+
+        return took.Elapsed;
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited) await Kill();
