@@ -20,9 +20,10 @@ public sealed class When_the_service_is_killed_while_a_job_waits(Broker broker) 
 
         var succeeded = await Listener.WaitFor<TaskSucceeded>("survives-kill", EventTimeout);
         Assert.Equal(["https://files.example/kept.png"], succeeded.Message.ResultUrls);
-        // At-least-once: killed before its ack, the first check is delivered again and repeated, so
-        // the job may finish on its 2nd or 3rd check of the new instance's count; none is skipped.
-        Assert.InRange(succeeded.Message.Attempts, 2, 3);
+        // At-least-once: killed before its ack, the first check is delivered again (attempt 1) while its
+        // rescheduled copy (attempt 2) waits; either may be the one that gets the success, so the
+        // count says 1, 2 or 3. What matters: the job finished and no answer was skipped.
+        Assert.InRange(succeeded.Message.Attempts, 1, 3);
         Assert.True(Api.CallsFor("survives-kill") >= 3);
     }
 }
