@@ -22,16 +22,21 @@ public static class ForeignText
     {
         if (text is null) return null;
         var redacted = Redact(text, secret);
-        var cut = redacted.Length > max ? redacted[..max] + Ellipsis : redacted;
+        // Never half a surrogate pair at the cut.
+        var keep = redacted.Length > max && char.IsHighSurrogate(redacted[max - 1]) ? max - 1 : max;
+        var cut = redacted.Length > max ? redacted[..keep] + Ellipsis : redacted;
         return cut.Any(char.IsControl) ? new string(cut.Select(c => char.IsControl(c) ? ' ' : c).ToArray()) : cut;
     }
 
-    /// <summary><paramref name="text"/> with every occurrence of <paramref name="secret"/> (as is, or URL-encoded) replaced by <c>***</c>.</summary>
+    /// <summary>
+    /// <paramref name="text"/> with every occurrence of <paramref name="secret"/> replaced by <c>***</c>:
+    /// as is, URL-encoded, or escaped the ways JSON writers escape it (<c>\u002B</c>, <c>\/</c>).
+    /// </summary>
     public static string Redact(string text, string? secret)
     {
         if (string.IsNullOrEmpty(secret)) return text;
-        var redacted = text.Replace(secret, "***", StringComparison.Ordinal);
-        var encoded = Uri.EscapeDataString(secret);
-        return encoded == secret ? redacted : redacted.Replace(encoded, "***", StringComparison.OrdinalIgnoreCase);
+        string[] forms = [secret, Uri.EscapeDataString(secret), System.Text.Json.JsonEncodedText.Encode(secret).ToString(), secret.Replace("/", "\\/", StringComparison.Ordinal)];
+        foreach (var form in forms.Distinct()) text = text.Replace(form, "***", StringComparison.OrdinalIgnoreCase);
+        return text;
     }
 }

@@ -112,13 +112,18 @@ public sealed class ApiThrottle : RateLimiter
         }
     }
 
-    // A place taken at now: held by the lease, or (zero permits asked for) given back at once.
+    // A place taken at now: held by the lease, or (zero permits: only asking) handed back untouched.
     private Lease Granted(int permitCount, long now)
     {
-        var lease = new Lease(this, now);
+        if (permitCount == 0)
+        {
+            lock (_lock) _running--;
+            _inFlight.Release();
+            return new Lease(null, now) { Asked = true };
+        }
+
         Interlocked.Increment(ref _successfulLeases);
-        if (permitCount == 0) lease.Dispose();
-        return lease;
+        return new Lease(this, now);
     }
 
     protected override void Dispose(bool disposing)
@@ -246,7 +251,10 @@ public sealed class ApiThrottle : RateLimiter
 
         public long Timestamp { get; }
 
-        public override bool IsAcquired => _throttle is not null;
+        /// <summary>A zero-permit lease: a call could have gone, none did.</summary>
+        internal bool Asked { get; init; }
+
+        public override bool IsAcquired => _throttle is not null || Asked;
 
         public override IEnumerable<string> MetadataNames => [];
 

@@ -37,7 +37,7 @@ public sealed class CommonTaskResultEndpoint : ITaskResultEndpoint
                 return new CheckOutcome.JobFailed(FailureReasons.ProcessFailed, "3") { Call = call };
             default:
                 // Unknown (or missing) value: pending until the deadline, raw value in the event.
-                return new CheckOutcome.Pending(root.String("task_status") ?? "") { Call = call };
+                return new CheckOutcome.Pending(ForeignText.Excerpt(root.String("task_status") ?? "", ForeignText.SenderExcerpt)!) { Call = call };
         }
     }
 }

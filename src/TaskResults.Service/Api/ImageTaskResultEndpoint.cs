@@ -28,7 +28,8 @@ public sealed class ImageTaskResultEndpoint : ITaskResultEndpoint
             FailureReasons.ProcessFailed or FailureReasons.TimeoutFailed or FailureReasons.LimitRetryFailed =>
                 new CheckOutcome.JobFailed(status, status) { Call = call },
             // QUEUING, PROCESSING, and any status the service does not know: ask again later.
-            _ => new CheckOutcome.Pending(status) { Call = call },
+            // An unknown status goes into every TaskPending: an excerpt of it, never a whole answer.
+            _ => new CheckOutcome.Pending(ForeignText.Excerpt(status, ForeignText.SenderExcerpt)!) { Call = call },
         };
     }
 }

@@ -26,26 +26,43 @@ public sealed class BrokerTopology(BrokerConnections connections, PollingSchedul
     /// <summary>Why the topology is not (or no longer) usable, or null: for readiness.</summary>
     public string? Problem => _ready.Task.IsCompleted ? _broken : _lastProblem ?? "the broker topology is not declared yet";
 
+    private readonly object _repairLock = new();
+    private Task? _repair;
+
     /// <summary>
     /// Declares the wait queues again, after one turned out missing (deleted while the service ran:
-    /// the broker returned a rescheduled command). Until it succeeds the instance is not ready;
-    /// a declaration the broker refuses is said once, loudly.
+    /// the broker returned a rescheduled command). One repair at a time, however many checks found
+    /// the queue missing; it keeps trying until it succeeds. Until then the instance is not ready,
+    /// and a declaration the broker refuses is said once, loudly. Never throws.
     /// </summary>
-    public async Task RedeclareWaitQueuesAsync(string missing, CancellationToken cancellationToken)
+    public Task RepairWaitQueuesAsync()
     {
-        try
+        lock (_repairLock)
         {
-            await using var connection = await connections.ConnectAsync("topology", cancellationToken);
-            await using var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
-            await WaitQueues.DeclareAsync(channel, schedule, cancellationToken);
-            _broken = null;
-            logger.LogWarning("{Missing} was missing (deleted while the service ran): declared the wait queues again", missing);
+            return _repair is { IsCompleted: false } running ? running : _repair = Task.Run(RepairUntilDeclaredAsync);
         }
-        catch (Exception exception) when (exception is not OperationCanceledException)
+    }
+
+    private async Task RepairUntilDeclaredAsync()
+    {
+        for (var attempt = 1; ; attempt++)
         {
-            _broken = $"the wait queues cannot be declared again: {exception.Message}";
-            Report(LogLevel.Error, $"The broker refuses the wait queues ({exception.Message}); rescheduled checks fail until they can be declared");
-            throw;
+            try
+            {
+                await using var connection = await connections.ConnectAsync("topology", CancellationToken.None);
+                await using var channel = await connection.CreateChannelAsync();
+                await WaitQueues.DeclareAsync(channel, schedule, CancellationToken.None);
+                _broken = null;
+                logger.LogWarning("A wait queue was missing (deleted while the service ran): declared the wait queues again");
+                return;
+            }
+            catch (Exception exception)
+            {
+                _broken = $"the wait queues cannot be declared again: {exception.Message}";
+                Report(LogLevel.Error, $"The broker refuses the wait queues ({exception.Message}); rescheduled checks fail until they can be declared");
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(Math.Min(2 * attempt, 10)));
         }
     }
 

@@ -51,6 +51,14 @@ public sealed class BusSupervisor(
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
+        catch (Exception exception)
+        {
+            // The host would stop with exit code 0 (it sets none for a failed background service):
+            // a supervisor that restarts only failed processes must see this one failed.
+            logger.LogCritical(exception, "The bus supervisor failed; stopping with exit code {ExitCode}", ExitCode);
+            Environment.ExitCode = ExitCode;
+            lifetime.StopApplication();
+        }
     }
 
     /// <summary>

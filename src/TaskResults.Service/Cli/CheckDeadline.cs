@@ -77,10 +77,10 @@ public static partial class CheckDeadline
     private static UsageException TooFarOff(string text) =>
         new($"--deadline {UsageException.Shown(text)} is too far off to count; no check runs longer than Polling:MaxDeadline (default 24h) anyway.");
 
-    [GeneratedRegex(@"^(?<sign>-)?(?<amount>\d+(\.\d+)?)(?<unit>[smh])$")]
+    [GeneratedRegex(@"^(?<sign>-)?(?<amount>[0-9]+(\.[0-9]+)?)(?<unit>[smh])$")]
     private static partial Regex ShortDuration();
 
     /// <summary>A well-formed ISO 8601 duration, whatever the size of its numbers.</summary>
-    [GeneratedRegex(@"^-?P(?!$)(\d+Y)?(\d+M)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$")]
+    [GeneratedRegex(@"^-?P(?!$)([0-9]+Y)?([0-9]+M)?([0-9]+D)?(T(?=[0-9])([0-9]+H)?([0-9]+M)?([0-9]+(\.[0-9]+)?S)?)?$")]
     private static partial Regex IsoDurationShape();
 }

@@ -10,12 +10,18 @@ namespace TaskResults.Service.Consumers;
 /// A retry observer rather than a filter: the outbox sends after every filter inside the retry has
 /// returned, so only the retry itself sees the returned message.
 /// </summary>
+/// It never throws: MassTransit calls it outside the retry's own error handling, so an exception
+/// here would skip the remaining tries.
 public sealed class WaitQueueRepair(BrokerTopology topology) : IRetryObserver
 {
-    public Task PreRetry<T>(RetryContext<T> context) where T : class, PipeContext =>
-        context.Exception is MessageReturnedException
-            ? topology.RedeclareWaitQueuesAsync("A wait queue", context.CancellationToken)
-            : Task.CompletedTask;
+    // Long enough for a declaration on a reachable broker; a repair that takes longer goes on in the background.
+    private static readonly TimeSpan RepairWait = TimeSpan.FromSeconds(10);
+
+    public async Task PreRetry<T>(RetryContext<T> context) where T : class, PipeContext
+    {
+        if (context.Exception is not MessageReturnedException) return;
+        await Task.WhenAny(topology.RepairWaitQueuesAsync(), Task.Delay(RepairWait, context.CancellationToken));
+    }
 
     public Task PostCreate<T>(RetryPolicyContext<T> context) where T : class, PipeContext => Task.CompletedTask;
 

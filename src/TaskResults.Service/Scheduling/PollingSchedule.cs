@@ -53,10 +53,13 @@ public sealed class PollingSchedule
     /// </summary>
     public TimeSpan BeforeDeadline(TimeSpan wait, TimeSpan timeLeft, TimeSpan notBefore = default)
     {
-        if (wait <= timeLeft) return wait;
-        var last = AllDelays.LastOrDefault(d => d <= timeLeft && d >= notBefore);
+        if (wait <= timeLeft - LastCheckMargin) return wait;
+        // The last check must land before the deadline, not on it: leave the dead-lettering a moment.
+        var last = AllDelays.LastOrDefault(d => d <= timeLeft - LastCheckMargin && d >= notBefore);
         return last > TimeSpan.Zero ? last : AllDelays.FirstOrDefault(d => d >= timeLeft, AllDelays[^1]);
     }
+
+    private static readonly TimeSpan LastCheckMargin = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Each delay is a queue on the broker: a schedule never holds more than this many.</summary>
     public const int MaxDelaysPerSeries = 12;

@@ -83,6 +83,9 @@ public sealed class When_the_check_command_line_is_read
     [InlineData("job-1 --type X --deadline PT99999999999H", "--deadline PT99999999999H is too far off")]
     [InlineData("job-1 --type X --deadline P10000000D", "--deadline P10000000D is too far off")]
     [InlineData("job-1 --type X --deadline P1YT", "--deadline P1YT is neither a time")]
+    // Digits other than 0-9 (full-width, Arabic-Indic): \d would take them, the number parser would throw.
+    [InlineData("job-1 --type X --deadline \uFF15m", "--deadline \uFF15m is neither a time")]
+    [InlineData("job-1 --type X --deadline PT\u0665M", "--deadline PT\u0665M is neither a time")]
     public void A_command_line_it_cannot_use_is_refused_with_what_is_wrong(string commandLine, string problem)
     {
         var refused = Assert.Throws<UsageException>(() => Read(["check", .. commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries)]));

@@ -180,4 +180,15 @@ public sealed class When_calls_are_throttled
         using (var fifth = limiter.AttemptAcquire(1)) Assert.True(fifth.IsAcquired);
         Assert.Equal(3, limiter.GetStatistics()!.TotalSuccessfulLeases);
     }
+
+    [Fact]
+    public void Should_take_no_place_when_asked_for_zero_permits()
+    {
+        RateLimiter limiter = Throttle(perSecond: 1, concurrent: 1);
+
+        // Asking whether a call could go takes nothing: the one place per second is still free.
+        for (var i = 0; i < 3; i++) using (var asked = limiter.AttemptAcquire(0)) Assert.True(asked.IsAcquired);
+        using var call = limiter.AttemptAcquire(1);
+        Assert.True(call.IsAcquired);
+    }
 }
