@@ -9,5 +9,5 @@ public sealed class UsageException(string message) : Exception(message)
     /// A value the user gave, as a message quotes it: whole when short, else its start and "…", so
     /// an argument of 100 KB does not come back as an error line of 100 KB.
     /// </summary>
-    public static string Shown(string value) => value.Length <= MaxShownLength ? value : $"{value[..MaxShownLength]}…";
+    public static string Shown(string value) => ForeignText.Excerpt(value, MaxShownLength)!;
 }
