@@ -121,8 +121,10 @@ public static class TaskResultsExtensions
         services.AddSingleton<ApiThrottle>();
         services.AddSingleton<ApiCircuitBreaker>();
         services.AddSingleton<ApiIncidentLog>();
-        services.AddTransient<GuardedTaskResultApi>();
-        services.AddTransient<ITaskResultApi>(provider => new InstrumentedTaskResultApi(
+        // Built once: the quick-retry pipeline and RestSharp's client are shared by every check (the
+        // handler's PooledConnectionLifetime, not the factory's rotation, picks up DNS changes).
+        services.AddSingleton<GuardedTaskResultApi>();
+        services.AddSingleton<ITaskResultApi>(provider => new InstrumentedTaskResultApi(
             provider.GetRequiredService<GuardedTaskResultApi>(), provider.GetRequiredService<TimeProvider>()));
         services.AddHttpClient<AILabToolsClient>((provider, http) => AILabToolsClient.Configure(http, Api(provider)))
             .ConfigurePrimaryHttpMessageHandler(provider => AILabToolsClient.CreateHandler(Api(provider)));
