@@ -45,6 +45,28 @@ public static class TaskResultsTelemetry
     private static readonly Histogram<double> JobDuration = Meter.CreateHistogram<double>(
         "taskresults.job.duration", "s", "Time from a job's first check to its terminal event, by outcome.");
 
+    private static readonly Counter<long> ChainSkipCount = Meter.CreateCounter<long>(
+        "taskresults.chain.skipped", "{delivery}",
+        "Deliveries the job registry kept from checking, by reason (duplicate, stale, lost) or answered from it (replayed).");
+
+    /// <summary>Why a delivery did not check its job (the job registry's one chain per job).</summary>
+    public static class ChainSkips
+    {
+        /// <summary>A command for a job whose chain is live.</summary>
+        public const string Duplicate = "duplicate";
+
+        /// <summary>A delivery that is not its chain's current step.</summary>
+        public const string Stale = "stale";
+
+        /// <summary>A delivery that checked, but another one took the chain meanwhile (a race after a crash).</summary>
+        public const string Lost = "lost";
+
+        /// <summary>A command for a finished job: its event again.</summary>
+        public const string Replayed = "replayed";
+    }
+
+    public static void RecordChainSkip(string reason) => ChainSkipCount.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
     /// <summary>Outcome names, as they appear in metrics, spans and the terminal log line.</summary>
     public static class Outcomes
     {

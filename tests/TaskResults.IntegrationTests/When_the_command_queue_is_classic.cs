@@ -59,7 +59,11 @@ public sealed class When_the_command_queue_is_classic(Broker broker, ITestOutput
         await sending;
 
         var all = waiting.Concat(sent).ToList();
-        foreach (var job in all) await Listener.WaitFor<TaskSucceeded>(job, EventTimeout);
+        var missing = await Listener.Missing<TaskSucceeded>(all, 3 * EventTimeout);
+        // What the broker holds when a command never reached its end: where it went is the first question.
+        if (missing.Count > 0) output.WriteLine(await Broker.Ctl("list_queues", "name", "type", "messages", "messages_unacknowledged", "consumers"));
+        Assert.True(missing.Count == 0, $"{missing.Count} of {all.Count} commands never reached TaskSucceeded ({sent.Count} sent during the move): " +
+            $"{string.Join(", ", missing.Take(10))}\n{service.Output}");
         await Task.Delay(TimeSpan.FromSeconds(2)); // a duplicate, were there one, would be here by now
         var duplicates = all.Sum(job => Listener.Events<TaskSucceeded>(job).Count - 1);
         output.WriteLine($"RabbitMQ {Broker.Version}: moved with {Waiting} commands waiting and {sent.Count} sent during the move: all {all.Count} reached TaskSucceeded, 0 lost, {duplicates} delivered twice");

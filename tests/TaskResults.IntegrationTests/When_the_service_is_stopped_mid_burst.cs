@@ -89,14 +89,7 @@ public sealed partial class When_the_service_is_stopped_mid_burst(Broker broker,
 
     private async Task AssertEveryJobSucceeded(IReadOnlyList<string> jobs)
     {
-        var stopAt = DateTime.UtcNow + AllFinishedTimeout;
-        var lost = new List<string>();
-        foreach (var job in jobs)
-        {
-            var left = stopAt - DateTime.UtcNow;
-            try { await Listener.WaitFor<TaskSucceeded>(job, left > TimeSpan.Zero ? left : TimeSpan.Zero); }
-            catch (TimeoutException) { lost.Add(job); }
-        }
+        var lost = await Listener.Missing<TaskSucceeded>(jobs, AllFinishedTimeout);
 
         // At-least-once: a check abandoned after its events went out is repeated. Counted, never missing.
         var duplicates = jobs.Select(job => (Job: job, Count: Listener.Events<TaskSucceeded>(job).Count)).Where(j => j.Count > 1).ToList();

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using MassTransit;
 using TaskResults.Contracts;
 using TaskResults.Service.Api;
+using TaskResults.Service.Registry;
 using TaskResults.Service.Scheduling;
 using static TaskResults.Service.TaskResultsTelemetry;
 
@@ -14,6 +15,7 @@ namespace TaskResults.Service.Consumers;
 public sealed class CheckTaskResultConsumer(
     ITaskResultApi api,
     IRecheckScheduler rechecks,
+    JobChains chains,
     PollingSchedule schedule,
     TimeProvider clock,
     ILogger<CheckTaskResultConsumer> logger) : IConsumer<CheckTaskResult>
@@ -44,6 +46,25 @@ public sealed class CheckTaskResultConsumer(
         var progress = CheckProgress.Begin(context, command.Deadline, now, schedule);
         TagCheck(Activity.Current, command, progress.Attempt);
 
+        // One chain per job (with a registry): a duplicate or a fork checks nothing, a late sender gets the event again.
+        var job = new JobKey(command.TaskType, command.JobId);
+        var sender = new SenderCommand(context.MessageId?.ToString("N"), context.ReceiveContext.Redelivered);
+        switch (await chains.BeginAsync(job, progress, sender, now, context.CancellationToken))
+        {
+            case ChainStep.Check check:
+                progress = progress with { Chain = check.Link };
+                break;
+            case ChainStep.Finished finished:
+                await Replay(context, finished.End);
+                return;
+            case ChainStep.Stale stale:
+                Skip(command, ChainSkips.Stale, $"{progress.Chain?.Token}{(progress.Chain?.Since is { } since ? $" since {since}" : "")} against {stale.Current}");
+                return;
+            default:
+                Skip(command, ChainSkips.Duplicate);
+                return;
+        }
+
         if (now >= progress.Deadline)
         {
             // Say why, when the API kept failing: a slow job and a broken API look alike otherwise.
@@ -62,6 +83,7 @@ public sealed class CheckTaskResultConsumer(
                 var wait = schedule.BeforeDeadline(schedule.AfterPending(progress.Attempt), progress.Deadline - answeredAt);
                 var nextCheckAt = answeredAt + wait;
                 RecordCheck(Outcomes.Pending);
+                if (await Advance(context, job, progress, pending.Status, nextCheckAt) is not { } afterAnswer) return;
                 await Publish(context, new TaskPending
                 {
                     JobId = command.JobId,
@@ -73,12 +95,12 @@ public sealed class CheckTaskResultConsumer(
                     RequestId = pending.Call.RequestId,
                     LogId = pending.Call.LogId,
                 });
-                await rechecks.ScheduleRecheck(context, progress.AfterAnswer(), wait, nextCheckAt);
+                await rechecks.ScheduleRecheck(context, afterAnswer.AfterAnswer(), wait, nextCheckAt);
                 break;
 
             case CheckOutcome.Succeeded succeeded:
                 RecordCheck(Outcomes.Succeeded);
-                await Publish(context, new TaskSucceeded
+                var success = new TaskSucceeded
                 {
                     JobId = command.JobId,
                     TaskType = command.TaskType,
@@ -89,7 +111,14 @@ public sealed class CheckTaskResultConsumer(
                     RequestId = succeeded.Call.RequestId,
                     LogId = succeeded.Call.LogId,
                     Data = succeeded.Data,
-                });
+                };
+                if (!await chains.FinishAsync(job, progress.Chain, new JobEnd(success, null), progress.Attempt, context.CancellationToken))
+                {
+                    Skip(command, ChainSkips.Lost);
+                    return;
+                }
+
+                await Publish(context, success);
                 LogFinished(command, progress, Outcomes.Succeeded, null);
                 break;
 
@@ -103,11 +132,12 @@ public sealed class CheckTaskResultConsumer(
                 var backoff = schedule.BeforeDeadline(schedule.AfterTransientError(retry.TransientErrorsInRow, transient.RetryAfter),
                     progress.Deadline - answeredAt, transient.RetryAfter ?? TimeSpan.Zero);
                 RecordCheck(Outcomes.TransientError);
+                if (await Advance(context, job, retry, null, answeredAt + backoff) is not { } afterError) return;
                 // While calls are paused (or redirected) that was said once; one line per job would be noise.
                 logger.Log(transient.Error.Code is ApiErrorCodes.CircuitOpen or ApiErrorCodes.Redirect ? LogLevel.Debug : LogLevel.Warning,
                     "Transient API error for job {JobId} ({ErrorCode}: {ErrorMessage}); checking again in {Delay}",
                     command.JobId, transient.Error.Code, transient.Error.Message, backoff);
-                await rechecks.ScheduleRecheck(context, retry, backoff, answeredAt + backoff);
+                await rechecks.ScheduleRecheck(context, afterError, backoff, answeredAt + backoff);
                 break;
 
             case CheckOutcome.PermanentError permanent:
@@ -126,7 +156,7 @@ public sealed class CheckTaskResultConsumer(
         var attempts = reason == FailureReasons.DeadlineExceeded ? progress.Attempt - 1 : progress.Attempt;
         RecordCheck(Outcomes.Failed, reason);
         Activity.Current?.SetTag(Tags.Reason, reason);
-        await Publish(context, new TaskFailed
+        var failure = new TaskFailed
         {
             JobId = context.Message.JobId,
             TaskType = context.Message.TaskType,
@@ -137,8 +167,47 @@ public sealed class CheckTaskResultConsumer(
             Attempts = attempts,
             RequestId = call.RequestId,
             LogId = call.LogId,
-        });
+        };
+        if (!await chains.FinishAsync(new JobKey(context.Message.TaskType, context.Message.JobId), progress.Chain, new JobEnd(null, failure), attempts, context.CancellationToken))
+        {
+            Skip(context.Message, ChainSkips.Lost);
+            return;
+        }
+
+        await Publish(context, failure);
         LogFinished(context.Message, progress with { Attempt = attempts }, Outcomes.Failed, reason, code);
+    }
+
+    // The job goes on: the progress its next delivery carries, or null when another delivery holds its chain.
+    private async Task<CheckProgress?> Advance(ConsumeContext<CheckTaskResult> context, JobKey job, CheckProgress progress, string? status, DateTimeOffset nextCheckAt)
+    {
+        var (continues, next) = await chains.AdvanceAsync(job, progress.Chain,
+            new PendingCheck(progress.Attempt, status, nextCheckAt, progress.Deadline, progress.FirstCheckAt), context.CancellationToken);
+        if (continues) return progress with { Chain = next };
+        Skip(context.Message, ChainSkips.Lost);
+        return null;
+    }
+
+    // A finished job's event again, for a late sender (or the finishing delivery come again), under this command's CorrelationId.
+    private async Task Replay(ConsumeContext<CheckTaskResult> context, JobEnd end)
+    {
+        RecordChainSkip(ChainSkips.Replayed);
+        logger.LogInformation("Job {JobId} ({TaskType}) finished earlier: its {Event} sent again, the API not called",
+            context.Message.JobId, context.Message.TaskType, end.Succeeded is null ? nameof(TaskFailed) : nameof(TaskSucceeded));
+        if (end.Succeeded is { } succeeded) await Publish(context, succeeded);
+        else await Publish(context, end.Failed!);
+    }
+
+    // A delivery that is not the job's chain: nothing to do, said at debug level (a metric counts them).
+    private void Skip(CheckTaskResult command, string why, string? chains = null)
+    {
+        RecordChainSkip(why);
+        logger.LogDebug("Job {JobId} ({TaskType}): not checked, {Why} {Chains}", command.JobId, command.TaskType, why switch
+        {
+            ChainSkips.Duplicate => "its chain of checks is live (a duplicate command)",
+            ChainSkips.Stale => "this delivery is not its chain's current step (a fork):",
+            _ => "another delivery holds its chain",
+        }, chains ?? "");
     }
 
     // The one line per finished job an operator searches for, and the job-level metrics.

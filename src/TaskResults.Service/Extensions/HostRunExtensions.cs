@@ -47,9 +47,10 @@ public static class HostRunExtensions
     private static void LogEffectiveConfiguration(WebApplication app)
     {
         var bus = app.Services.GetRequiredService<IOptions<MessageBusOptions>>().Value;
-        app.Logger.LogInformation("TaskResults starting. AILabTools: {Api}. Polling: {Polling}. Bus: {Transport} {Broker}, {Rescheduling}",
+        app.Logger.LogInformation("TaskResults starting. AILabTools: {Api}. Polling: {Polling}. Bus: {Transport} {Broker}, {Rescheduling}. Registry: {Registry}",
             app.Services.GetRequiredService<IOptions<AILabToolsOptions>>().Value.ToString(),
             app.Services.GetRequiredService<IOptions<PollingOptions>>().Value.ToString(),
-            bus.Transport, bus.Transport == BusTransport.RabbitMq ? bus.RabbitMqForLogs : "", bus.Rescheduling);
+            bus.Transport, bus.Transport == BusTransport.RabbitMq ? bus.RabbitMqForLogs : "", bus.Rescheduling,
+            app.Services.GetRequiredService<IOptions<Registry.RegistryOptions>>().Value.ToString());
     }
 }

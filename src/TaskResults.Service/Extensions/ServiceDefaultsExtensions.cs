@@ -68,6 +68,8 @@ public static class ServiceDefaultsExtensions
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         app.MapHealthChecks("/health/live", new() { Predicate = check => check.Tags.Contains(LiveTag) });
+        // Everything, Degraded included (200 with "Degraded" in the body): e.g. the job registry away while checks go on.
+        app.MapHealthChecks("/health");
         app.MapHealthChecks("/health/ready", new()
         {
             Predicate = check => check.Tags.Contains(ReadyTag),

@@ -5,6 +5,7 @@ using TaskResults.Service.Broker;
 using TaskResults.Service.Api;
 using TaskResults.Service.Consumers;
 using TaskResults.Service.Options;
+using TaskResults.Service.Registry;
 using TaskResults.Service.Scheduling;
 
 namespace TaskResults.Service.Extensions;
@@ -112,6 +113,10 @@ public static class TaskResultsExtensions
             .Configure<IConfiguration>((options, configuration) => options.RabbitMq ??= configuration.GetConnectionString("RabbitMq"))
             .ValidateDataAnnotations().ValidateOnStart();
 
+        services.AddOptions<RegistryOptions>().BindConfiguration(RegistryOptions.Section)
+            .Configure<IConfiguration>((options, configuration) => options.Redis ??= configuration.GetConnectionString("Redis"))
+            .ValidateDataAnnotations().ValidateOnStart();
+
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<PollingSchedule>();
         services.TryAddSingleton<IRecheckScheduler, RedeliveryRecheckScheduler>();
@@ -126,9 +131,29 @@ public static class TaskResultsExtensions
         services.AddSingleton<GuardedTaskResultApi>();
         services.AddSingleton<ITaskResultApi>(provider => new InstrumentedTaskResultApi(
             provider.GetRequiredService<GuardedTaskResultApi>(), provider.GetRequiredService<TimeProvider>()));
+        services.AddJobRegistry();
         services.AddHttpClient<AILabToolsClient>((provider, http) => AILabToolsClient.Configure(http, Api(provider)))
             .ConfigurePrimaryHttpMessageHandler(provider => AILabToolsClient.CreateHandler(Api(provider)));
         return services;
+    }
+
+    // The store Registry:Store names (none by default) behind the one chain per job.
+    private static void AddJobRegistry(this IServiceCollection services)
+    {
+        services.AddSingleton<InMemoryJobStore>();
+        services.AddSingleton<RedisJobStore>();
+        services.AddSingleton(provider =>
+        {
+            var options = provider.GetRequiredService<IOptions<RegistryOptions>>();
+            IJobStore? store = options.Value.Store switch
+            {
+                RegistryStore.InMemory => provider.GetRequiredService<InMemoryJobStore>(),
+                RegistryStore.Redis => provider.GetRequiredService<RedisJobStore>(),
+                _ => null,
+            };
+            return new JobChains(options, provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<ILogger<JobChains>>(), store);
+        });
+        services.AddHealthChecks().AddCheck<RegistryHealthCheck>("job registry");
     }
 
     private static AILabToolsOptions Api(IServiceProvider provider) => provider.GetRequiredService<IOptions<AILabToolsOptions>>().Value;

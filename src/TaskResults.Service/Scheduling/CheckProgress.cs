@@ -1,5 +1,6 @@
 using System.Globalization;
 using MassTransit;
+using TaskResults.Service.Registry;
 
 namespace TaskResults.Service.Scheduling;
 
@@ -9,11 +10,19 @@ namespace TaskResults.Service.Scheduling;
 /// </summary>
 public sealed record CheckProgress(int Attempt, DateTimeOffset FirstCheckAt, DateTimeOffset Deadline, int TransientErrorsInRow, string? LastError = null)
 {
+    /// <summary>The chain step this delivery is (with a job registry; see Registry.ChainRules); none on a sender's command.</summary>
+    public ChainLink? Chain { get; init; }
+
     public const string AttemptHeader = "TaskResults-Attempt";
     public const string FirstCheckAtHeader = "TaskResults-First-Check-At";
     public const string DeadlineHeader = "TaskResults-Deadline";
     public const string TransientErrorsHeader = "TaskResults-Transient-Errors";
     public const string LastErrorHeader = "TaskResults-Last-Error";
+    public const string ChainHeader = "TaskResults-Chain";
+    public const string ChainSinceHeader = "TaskResults-Chain-Since";
+
+    // A chain token is 32 hex digits; the header is a claim like the others, so only a token's shape is read.
+    private const int MaxChainTokenLength = 64;
 
     private const int MaxLastErrorLength = 300;
 
@@ -45,7 +54,10 @@ public sealed record CheckProgress(int Attempt, DateTimeOffset FirstCheckAt, Dat
             firstCheckAt,
             wanted < latest ? wanted : latest,
             Math.Clamp(ReadInt(headers, TransientErrorsHeader), 0, MaxAttempts),
-            ForeignText.Excerpt(Text(headers, LastErrorHeader), MaxLastErrorLength));
+            ForeignText.Excerpt(Text(headers, LastErrorHeader), MaxLastErrorLength))
+        {
+            Chain = ReadChain(headers),
+        };
     }
 
     /// <summary>What the next delivery must know after this check ended with an answer (pending).</summary>
@@ -65,7 +77,20 @@ public sealed record CheckProgress(int Attempt, DateTimeOffset FirstCheckAt, Dat
         headers.Set(DeadlineHeader, Deadline.ToString("O", CultureInfo.InvariantCulture));
         headers.Set(TransientErrorsHeader, TransientErrorsInRow.ToString(CultureInfo.InvariantCulture));
         if (LastError is not null) headers.Set(LastErrorHeader, LastError);
+        if (Chain is null) return;
+        headers.Set(ChainHeader, Chain.Token);
+        if (Chain.Since is not null) headers.Set(ChainSinceHeader, Chain.Since);
     }
+
+    // A token that is not one this service could have written is no token: the delivery counts as a sender's command.
+    private static ChainLink? ReadChain(Headers headers)
+    {
+        if (Text(headers, ChainHeader) is not { } token || !IsToken(token)) return null;
+        var since = Text(headers, ChainSinceHeader);
+        return since is null || since.Length == 0 || IsToken(since) ? new ChainLink(token, since) : null;
+    }
+
+    private static bool IsToken(string text) => text.Length is > 0 and <= MaxChainTokenLength && text.All(char.IsAsciiLetterOrDigit);
 
     // Header values come back as strings, numbers or bytes depending on the transport: read them as text.
     private static string? Text(Headers headers, string name) => headers.TryGetHeader(name, out var value)

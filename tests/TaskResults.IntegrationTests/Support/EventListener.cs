@@ -95,6 +95,21 @@ public sealed class EventListener : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits until every job has an event of type <typeparamref name="T"/>, for at most <paramref name="timeout"/> in all; returns the jobs that have none.</summary>
+    public async Task<IReadOnlyList<string>> Missing<T>(IEnumerable<string> jobIds, TimeSpan timeout) where T : class
+    {
+        var stopAt = DateTime.UtcNow + timeout;
+        var missing = new List<string>();
+        foreach (var job in jobIds)
+        {
+            var left = stopAt - DateTime.UtcNow;
+            try { await WaitFor<T>(job, left > TimeSpan.Zero ? left : TimeSpan.Zero); }
+            catch (TimeoutException) { missing.Add(job); }
+        }
+
+        return missing;
+    }
+
     private Task Record<T>(ConsumeContext<T> context) where T : class
     {
         _events.Enqueue(context);

@@ -1,0 +1,43 @@
+namespace TaskResults.Service.Registry;
+
+/// <summary>The registry in this process: one instance (the <c>check</c> command, local runs).</summary>
+public sealed class InMemoryJobStore(TimeProvider clock) : IJobStore
+{
+    // Forgotten records are swept every this many writes, so memory follows the jobs in the retention.
+    private const int SweepEvery = 1024;
+
+    private readonly Dictionary<JobKey, JobRecord> _records = [];
+    private int _writes;
+
+    public Task<T> UpdateAsync<T>(JobKey job, Func<JobRecord?, Decision<T>> decide, CancellationToken cancellationToken)
+    {
+        lock (_records)
+        {
+            var now = clock.GetUtcNow();
+            var decision = decide(Live(job, now));
+            if (decision.Write is { } write)
+            {
+                _records[job] = write;
+                if (++_writes % SweepEvery == 0) Sweep(now);
+            }
+
+            return Task.FromResult(decision.Result);
+        }
+    }
+
+    public Task<JobRecord?> GetAsync(JobKey job, CancellationToken cancellationToken)
+    {
+        lock (_records) return Task.FromResult(Live(job, clock.GetUtcNow()));
+    }
+
+    private JobRecord? Live(JobKey job, DateTimeOffset now) =>
+        _records.TryGetValue(job, out var record) && record.ExpiresAt > now ? record : null;
+
+    private void Sweep(DateTimeOffset now)
+    {
+        foreach (var (job, record) in _records.ToArray())
+        {
+            if (record.ExpiresAt <= now) _records.Remove(job);
+        }
+    }
+}

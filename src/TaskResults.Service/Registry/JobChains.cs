@@ -1,0 +1,84 @@
+using Microsoft.Extensions.Options;
+using TaskResults.Service.Scheduling;
+
+namespace TaskResults.Service.Registry;
+
+/// <summary>
+/// One chain of checks per job (<see cref="ChainRules"/>), through the configured store. Without a
+/// store every delivery is checked, as before the registry. When the store cannot be reached the
+/// checks go on without it (at-least-once, as without a registry): steps taken meanwhile carry the
+/// last token the registry knew, so their chain is recognised when it answers again. Each outage
+/// is logged once when it starts and once when it ends, and health says Degraded while it lasts.
+/// </summary>
+public sealed class JobChains(IOptions<RegistryOptions> options, TimeProvider clock, ILogger<JobChains> logger, IJobStore? store = null)
+{
+    // Without a registry every answer is the same: no allocation per check.
+    private static readonly Task<ChainStep> CheckWithoutRegistry = Task.FromResult<ChainStep>(new ChainStep.Check(null));
+    private static readonly Task<(bool, ChainLink?)> ContinueWithoutRegistry = Task.FromResult<(bool, ChainLink?)>((true, null));
+    private static readonly Task<bool> Publish = Task.FromResult(true);
+
+    private readonly RegistryOptions _options = options.Value;
+    private int _unavailable;
+
+    /// <summary>Whether chains are kept (a store is configured).</summary>
+    public bool Enabled => store is not null;
+
+    /// <summary>The store could not be reached at the last try.</summary>
+    public bool Unavailable => Volatile.Read(ref _unavailable) == 1;
+
+    /// <summary>What this delivery does: check, start nothing (a duplicate or a fork), or send the finished job's event again.</summary>
+    public Task<ChainStep> BeginAsync(JobKey job, CheckProgress progress, SenderCommand command, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (store is null) return CheckWithoutRegistry;
+        var link = progress.Chain;
+        var newToken = ChainLink.NewToken();
+        return Guarded(
+            () => store.UpdateAsync(job, record => ChainRules.Begin(record, link, command, newToken, progress, now, _options), cancellationToken),
+            // Without the registry: check, and remember the last token it knew ("" for a new chain).
+            () => new ChainStep.Check(new ChainLink(link?.Token ?? newToken, link is null ? "" : link.Since ?? link.Token)));
+    }
+
+    /// <summary>
+    /// The job goes on after <paramref name="check"/>: the link the rescheduled command carries, or
+    /// <c>Continues = false</c> when another delivery holds the chain (this one then sends nothing).
+    /// </summary>
+    public Task<(bool Continues, ChainLink? Next)> AdvanceAsync(JobKey job, ChainLink? link, PendingCheck check, CancellationToken cancellationToken)
+    {
+        if (store is null || link is null) return ContinueWithoutRegistry;
+        var next = ChainLink.NewToken();
+        var now = clock.GetUtcNow();
+        return Guarded<(bool, ChainLink?)>(
+            async () => await store.UpdateAsync(job, record => ChainRules.Advance(record, link, next, check, now, _options), cancellationToken)
+                ? (true, new ChainLink(next))
+                : (false, null),
+            () => (true, new ChainLink(next, link.Since ?? link.Token)));
+    }
+
+    /// <summary>The job ended with <paramref name="end"/>: true when this delivery publishes it (false: another delivery holds the chain).</summary>
+    public Task<bool> FinishAsync(JobKey job, ChainLink? link, JobEnd end, int attempts, CancellationToken cancellationToken)
+    {
+        if (store is null || link is null) return Publish;
+        var now = clock.GetUtcNow();
+        return Guarded(() => store.UpdateAsync(job, record => ChainRules.Finish(record, link, end, attempts, now, _options), cancellationToken), () => true);
+    }
+
+    private async Task<T> Guarded<T>(Func<Task<T>> call, Func<T> withoutRegistry)
+    {
+        try
+        {
+            var result = await call();
+            if (Interlocked.Exchange(ref _unavailable, 0) == 1) logger.LogWarning("The job registry ({Store}) answers again: one chain per job again", _options.Store);
+            return result;
+        }
+        catch (RegistryUnavailableException exception)
+        {
+            if (Interlocked.Exchange(ref _unavailable, 1) == 0)
+            {
+                logger.LogError("The job registry ({Store}) cannot be reached: checking without it (a duplicate command may start a second chain) until it answers again. {Problem}",
+                    _options.Store, exception.Message);
+            }
+
+            return withoutRegistry();
+        }
+    }
+}

@@ -1,0 +1,97 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using TaskResults.Service.Registry;
+using TaskResults.Service.Scheduling;
+
+namespace TaskResults.Tests.Registry;
+
+/// <summary>
+/// A write the service takes for failed may have landed (Redis answered after the client's timeout).
+/// The service then goes on as without a registry; the chain must survive what was written anyway:
+/// the job is neither dropped as a duplicate of itself nor as a fork of its own chain.
+/// </summary>
+public sealed class When_a_registry_write_lands_but_times_out
+{
+    private static readonly JobKey Job = new(TaskTypes.HdColourMigration, "landed");
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
+    private readonly LandingButFailingStore _store;
+    private readonly JobChains _chains;
+
+    public When_a_registry_write_lands_but_times_out()
+    {
+        _store = new LandingButFailingStore(new InMemoryJobStore(_clock));
+        _chains = new JobChains(Options.Create(new RegistryOptions { Store = RegistryStore.InMemory }), _clock, NullLogger<JobChains>.Instance, _store);
+    }
+
+    private CheckProgress Delivery(ChainLink? link = null, int attempt = 1) =>
+        new(attempt, _clock.GetUtcNow(), _clock.GetUtcNow() + TimeSpan.FromMinutes(30), 0) { Chain = link };
+
+    private PendingCheck Pending(int attempts) => new(attempts, "QUEUING", _clock.GetUtcNow() + TimeSpan.FromSeconds(1), _clock.GetUtcNow() + TimeSpan.FromMinutes(30), _clock.GetUtcNow());
+
+    [Fact]
+    public async Task Should_go_on_with_a_chain_whose_start_was_written()
+    {
+        _store.FailAfterWriting = true;
+        var first = Assert.IsType<ChainStep.Check>(await _chains.BeginAsync(Job, Delivery(), RegistryStores.NewSender(), _clock.GetUtcNow(), default));
+        Assert.False(first.Link!.Recorded);
+
+        _store.FailAfterWriting = false;
+        var (continues, step2) = await _chains.AdvanceAsync(Job, first.Link, Pending(1), default);
+        Assert.True(continues);
+        Assert.IsType<ChainStep.Check>(await _chains.BeginAsync(Job, Delivery(step2, 2), RegistryStores.NewSender(), _clock.GetUtcNow(), default));
+    }
+
+    [Fact]
+    public async Task Should_go_on_with_a_step_whose_advance_was_written()
+    {
+        var step1 = ((ChainStep.Check)await _chains.BeginAsync(Job, Delivery(), RegistryStores.NewSender(), _clock.GetUtcNow(), default)).Link!;
+
+        _store.FailAfterWriting = true;
+        var (_, step2) = await _chains.AdvanceAsync(Job, step1, Pending(1), default);
+        Assert.False(step2!.Recorded);
+
+        _store.FailAfterWriting = false;
+        var check = Assert.IsType<ChainStep.Check>(await _chains.BeginAsync(Job, Delivery(step2, 2), RegistryStores.NewSender(), _clock.GetUtcNow(), default));
+        var (continues, step3) = await _chains.AdvanceAsync(Job, check.Link, Pending(2), default);
+        Assert.True(continues);
+        Assert.IsType<ChainStep.Check>(await _chains.BeginAsync(Job, Delivery(step3, 3), RegistryStores.NewSender(), _clock.GetUtcNow(), default));
+    }
+
+    [Fact]
+    public async Task Should_go_on_with_a_chain_whose_adoption_was_written()
+    {
+        var step1 = ((ChainStep.Check)await _chains.BeginAsync(Job, Delivery(), RegistryStores.NewSender(), _clock.GetUtcNow(), default)).Link!;
+        var (_, step2) = await _chains.AdvanceAsync(Job, step1, Pending(1), default);
+
+        // Step 2 taken without the registry; step 3's start adopts it, but the answer is lost, so step 3 goes on unrecorded too.
+        _store.Unreachable = true;
+        var during = ((ChainStep.Check)await _chains.BeginAsync(Job, Delivery(step2, 2), RegistryStores.NewSender(), _clock.GetUtcNow(), default)).Link!;
+        var (_, step3) = await _chains.AdvanceAsync(Job, during, Pending(2), default);
+        _store.Unreachable = false;
+        _store.FailAfterWriting = true;
+        var adopted = ((ChainStep.Check)await _chains.BeginAsync(Job, Delivery(step3, 3), RegistryStores.NewSender(), _clock.GetUtcNow(), default)).Link!;
+        var (_, step4) = await _chains.AdvanceAsync(Job, adopted, Pending(3), default);
+
+        _store.FailAfterWriting = false;
+        Assert.IsType<ChainStep.Check>(await _chains.BeginAsync(Job, Delivery(step4, 4), RegistryStores.NewSender(), _clock.GetUtcNow(), default));
+    }
+
+    // Applies every write, then (when told) throws as if the answer had timed out; or cannot be reached at all.
+    private sealed class LandingButFailingStore(IJobStore inner) : IJobStore
+    {
+        public bool FailAfterWriting { get; set; }
+
+        public bool Unreachable { get; set; }
+
+        public async Task<T> UpdateAsync<T>(JobKey job, Func<JobRecord?, Decision<T>> decide, CancellationToken cancellationToken)
+        {
+            if (Unreachable) throw new RegistryUnavailableException("unreachable");
+            var result = await inner.UpdateAsync(job, decide, cancellationToken);
+            if (FailAfterWriting) throw new RegistryUnavailableException("the answer timed out");
+            return result;
+        }
+
+        public Task<JobRecord?> GetAsync(JobKey job, CancellationToken cancellationToken) => inner.GetAsync(job, cancellationToken);
+    }
+}
