@@ -3,10 +3,12 @@
 # root for RabbitMQ 4.0, NuGet restore), validates docker-compose.yml, packs the contracts
 # (scripts/pack.sh), runs the unit, consumer and CLI specs once, then the real-broker suite twice,
 # on RabbitMQ 3.10 and on 4.0, each time against a private node and a private 3-node cluster on
-# loopback, and stops them again.
+# loopback, and stops them again. The job-registry specs start private redis-server processes
+# (Debian's, installed by scripts/install-deps.sh) on loopback themselves.
 #
 # The cluster scenarios run at CI size here (400 jobs, 20 s outages); their full size (1,000 jobs,
 # 30 s) is the default of the specs themselves, or: TASKRESULTS_CLUSTER_JOBS=1000 TASKRESULTS_CLUSTER_OUTAGE_SECONDS=30 scripts/test.sh
+# The registry scenarios run 200 jobs and a 10 s Redis outage; the issue's size: TASKRESULTS_REGISTRY_JOBS=2000 TASKRESULTS_REGISTRY_OUTAGE_SECONDS=30
 # Extra arguments go to every dotnet test, e.g. --filter FullyQualifiedName~Client.
 set -euo pipefail
 cd "$(dirname "$0")/.."
