@@ -13,7 +13,9 @@ namespace TaskResults.Service.Broker;
 /// What it cannot help: a message routed while a binding is switched (microseconds) may reach both
 /// queues and be delivered twice (at-least-once, as everywhere); a message published straight to the
 /// queue through the default exchange in the instant it does not exist is refused (returned to a
-/// mandatory publisher). Senders that go through the exchange lose nothing.
+/// mandatory publisher), and one published that way in the instant the classic queue is deleted can
+/// be confirmed and lost (measured on RabbitMQ 3.10; docs/topology.md). Senders that go through the
+/// exchange lose nothing.
 /// </summary>
 public sealed class QueueMigration(IConnection connection, ILogger logger)
 {
