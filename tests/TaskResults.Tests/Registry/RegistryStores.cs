@@ -8,21 +8,21 @@ using TaskResults.Service.Scheduling;
 namespace TaskResults.Tests.Registry;
 
 /// <summary>The registry's chains over each store: in memory, and a real redis-server (its own key prefix per spec).</summary>
-public sealed class RegistryStores(RedisServer redis)
+public sealed class RegistryStores(RedisServer? redis = null)
 {
     public static TheoryData<RegistryStore> Both => [RegistryStore.InMemory, RegistryStore.Redis];
 
     // From the real now: Redis expires records by its own clock.
     public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
 
-    public RedisServer Redis => redis;
+    public RedisServer Redis => redis ?? throw new InvalidOperationException("No redis-server for these specs.");
 
     public JobChains Chains(RegistryStore store, Action<RegistryOptions>? configure = null, ILogger<JobChains>? logger = null)
     {
         var options = new RegistryOptions
         {
             Store = store,
-            Redis = redis.ConnectionString,
+            Redis = redis?.ConnectionString,
             KeyPrefix = "spec-" + Guid.NewGuid().ToString("N"),
         };
         configure?.Invoke(options);

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Time.Testing;
 using TaskResults.Service.Registry;
 using TaskResults.Service.Scheduling;
 
@@ -14,67 +13,68 @@ namespace TaskResults.Tests.Registry;
 public sealed class When_a_registry_write_lands_but_times_out
 {
     private static readonly JobKey Job = new(TaskTypes.HdColourMigration, "landed");
-    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
+    private readonly RegistryStores _stores = new();
     private readonly LandingButFailingStore _store;
     private readonly JobChains _chains;
 
     public When_a_registry_write_lands_but_times_out()
     {
-        _store = new LandingButFailingStore(new InMemoryJobStore(_clock));
-        _chains = new JobChains(Options.Create(new RegistryOptions { Store = RegistryStore.InMemory }), _clock, NullLogger<JobChains>.Instance, _store);
+        _store = new LandingButFailingStore(new InMemoryJobStore(_stores.Clock));
+        _chains = new JobChains(Options.Create(new RegistryOptions { Store = RegistryStore.InMemory }), _stores.Clock, NullLogger<JobChains>.Instance, _store);
     }
 
-    private CheckProgress Delivery(ChainLink? link = null, int attempt = 1) =>
-        new(attempt, _clock.GetUtcNow(), _clock.GetUtcNow() + TimeSpan.FromMinutes(30), 0) { Chain = link };
+    private DateTimeOffset Now => _stores.Clock.GetUtcNow();
 
-    private PendingCheck Pending(int attempts) => new(attempts, "QUEUING", _clock.GetUtcNow() + TimeSpan.FromSeconds(1), _clock.GetUtcNow() + TimeSpan.FromMinutes(30), _clock.GetUtcNow());
+    private CheckProgress Delivery(ChainLink? link = null, int attempt = 1) => _stores.Delivery(link, attempt);
+
+    private PendingCheck Pending(int attempts) => _stores.Pending(attempts);
 
     [Fact]
     public async Task Should_go_on_with_a_chain_whose_start_was_written()
     {
         _store.FailAfterWriting = true;
-        var first = Assert.IsType<ChainStep.Check>(await _chains.BeginAsync(Job, Delivery(), RegistryStores.NewSender(), _clock.GetUtcNow(), default));
+        var first = Assert.IsType<ChainStep.Check>(await _chains.BeginAsync(Job, Delivery(), RegistryStores.NewSender(), Now, default));
         Assert.False(first.Link!.Recorded);
 
         _store.FailAfterWriting = false;
         var (continues, step2) = await _chains.AdvanceAsync(Job, first.Link, Pending(1), default);
         Assert.True(continues);
-        Assert.IsType<ChainStep.Check>(await _chains.BeginAsync(Job, Delivery(step2, 2), RegistryStores.NewSender(), _clock.GetUtcNow(), default));
+        Assert.IsType<ChainStep.Check>(await _chains.BeginAsync(Job, Delivery(step2, 2), RegistryStores.NewSender(), Now, default));
     }
 
     [Fact]
     public async Task Should_go_on_with_a_step_whose_advance_was_written()
     {
-        var step1 = ((ChainStep.Check)await _chains.BeginAsync(Job, Delivery(), RegistryStores.NewSender(), _clock.GetUtcNow(), default)).Link!;
+        var step1 = ((ChainStep.Check)await _chains.BeginAsync(Job, Delivery(), RegistryStores.NewSender(), Now, default)).Link!;
 
         _store.FailAfterWriting = true;
         var (_, step2) = await _chains.AdvanceAsync(Job, step1, Pending(1), default);
         Assert.False(step2!.Recorded);
 
         _store.FailAfterWriting = false;
-        var check = Assert.IsType<ChainStep.Check>(await _chains.BeginAsync(Job, Delivery(step2, 2), RegistryStores.NewSender(), _clock.GetUtcNow(), default));
+        var check = Assert.IsType<ChainStep.Check>(await _chains.BeginAsync(Job, Delivery(step2, 2), RegistryStores.NewSender(), Now, default));
         var (continues, step3) = await _chains.AdvanceAsync(Job, check.Link, Pending(2), default);
         Assert.True(continues);
-        Assert.IsType<ChainStep.Check>(await _chains.BeginAsync(Job, Delivery(step3, 3), RegistryStores.NewSender(), _clock.GetUtcNow(), default));
+        Assert.IsType<ChainStep.Check>(await _chains.BeginAsync(Job, Delivery(step3, 3), RegistryStores.NewSender(), Now, default));
     }
 
     [Fact]
     public async Task Should_go_on_with_a_chain_whose_adoption_was_written()
     {
-        var step1 = ((ChainStep.Check)await _chains.BeginAsync(Job, Delivery(), RegistryStores.NewSender(), _clock.GetUtcNow(), default)).Link!;
+        var step1 = ((ChainStep.Check)await _chains.BeginAsync(Job, Delivery(), RegistryStores.NewSender(), Now, default)).Link!;
         var (_, step2) = await _chains.AdvanceAsync(Job, step1, Pending(1), default);
 
         // Step 2 taken without the registry; step 3's start adopts it, but the answer is lost, so step 3 goes on unrecorded too.
         _store.Unreachable = true;
-        var during = ((ChainStep.Check)await _chains.BeginAsync(Job, Delivery(step2, 2), RegistryStores.NewSender(), _clock.GetUtcNow(), default)).Link!;
+        var during = ((ChainStep.Check)await _chains.BeginAsync(Job, Delivery(step2, 2), RegistryStores.NewSender(), Now, default)).Link!;
         var (_, step3) = await _chains.AdvanceAsync(Job, during, Pending(2), default);
         _store.Unreachable = false;
         _store.FailAfterWriting = true;
-        var adopted = ((ChainStep.Check)await _chains.BeginAsync(Job, Delivery(step3, 3), RegistryStores.NewSender(), _clock.GetUtcNow(), default)).Link!;
+        var adopted = ((ChainStep.Check)await _chains.BeginAsync(Job, Delivery(step3, 3), RegistryStores.NewSender(), Now, default)).Link!;
         var (_, step4) = await _chains.AdvanceAsync(Job, adopted, Pending(3), default);
 
         _store.FailAfterWriting = false;
-        Assert.IsType<ChainStep.Check>(await _chains.BeginAsync(Job, Delivery(step4, 4), RegistryStores.NewSender(), _clock.GetUtcNow(), default));
+        Assert.IsType<ChainStep.Check>(await _chains.BeginAsync(Job, Delivery(step4, 4), RegistryStores.NewSender(), Now, default));
     }
 
     // Applies every write, then (when told) throws as if the answer had timed out; or cannot be reached at all.
