@@ -63,6 +63,9 @@ public static class ChainRules
         if (token is null || link is { Recorded: false, Since: "" })
             return now < record.LiveUntil ? new(new ChainStep.Duplicate(), null) : Start(token ?? newToken, command, progress, now, options);
 
+        // A step taken while the registry was away, of a chain it never knew: a fork while the job's chain lives, its only chain once that died.
+        if (link is { Recorded: false } && now >= record.LiveUntil) return Start(token!, command, progress, now, options);
+
         return new(new ChainStep.Stale(record.Chain), null);
     }
 
@@ -89,8 +92,10 @@ public static class ChainRules
     public static Decision<bool> Finish(JobRecord? record, ChainLink link, JobEnd end, int attempts, DateTimeOffset now, RegistryOptions options)
     {
         if (record is { State: not JobState.Pending }) return new(link.Token == record.Chain, null);
-        // A chain started while the registry was away ("") ends its job too: its answer is as good as any.
-        if (record is not null && !Holds(record, link) && link is not { Recorded: false, Since: "" }) return new(false, null);
+        // A chain started while the registry was away ("") ends its job too: its answer is as good as any; so does any
+        // step taken without the registry once the chain the registry knows has died.
+        if (record is not null && !Holds(record, link) && link is not { Recorded: false, Since: "" } && !(link is { Recorded: false } && now >= record.LiveUntil))
+            return new(false, null);
 
         var finished = (record ?? NewRecord(link.Token, now, now, now, options)) with
         {

@@ -51,7 +51,9 @@ public sealed class JobChains(IOptions<RegistryOptions> options, TimeProvider cl
             async () => await store.UpdateAsync(job, record => ChainRules.Advance(record, link, next, check, now, _options), cancellationToken)
                 ? (true, new ChainLink(next))
                 : (false, null),
-            () => (true, new ChainLink(next, link.Since ?? link.Token)));
+            // Without the registry: the next step descends from the last token it may know, this step's own when it
+            // was unrecorded from its start (its start may have been written though the answer was lost).
+            () => (true, new ChainLink(next, string.IsNullOrEmpty(link.Since) ? link.Token : link.Since)));
     }
 
     /// <summary>The job ended with <paramref name="end"/>: true when this delivery publishes it (false: another delivery holds the chain).</summary>

@@ -43,6 +43,38 @@ public sealed class When_a_registry_write_lands_but_times_out
     }
 
     [Fact]
+    public async Task Should_go_on_with_a_chain_whose_start_was_written_and_whose_next_step_could_not_be()
+    {
+        // The start lands but its answer is lost; the next step cannot reach the registry at all (a second of skipping it).
+        _store.FailAfterWriting = true;
+        var first = Assert.IsType<ChainStep.Check>(await _chains.BeginAsync(Job, Delivery(), RegistryStores.NewSender(), Now, default));
+        _store.FailAfterWriting = false;
+        _store.Unreachable = true;
+        var (_, step2) = await _chains.AdvanceAsync(Job, first.Link, Pending(1), default);
+        _store.Unreachable = false;
+
+        // The registry holds the start, live: step 2 descends from it, it is not a second chain of the job.
+        var check = Assert.IsType<ChainStep.Check>(await _chains.BeginAsync(Job, Delivery(step2, 2), RegistryStores.NewSender(), Now, default));
+        Assert.True(await _chains.FinishAsync(Job, check.Link, new JobEnd(new TaskSucceeded { JobId = Job.JobId }, null), 2, default));
+    }
+
+    [Fact]
+    public async Task Should_let_a_step_taken_without_the_registry_take_over_a_chain_that_died()
+    {
+        // The registry holds another chain of the job; this one was started and went on while it was away.
+        await _chains.BeginAsync(Job, Delivery(), RegistryStores.NewSender(), Now, default);
+        _store.Unreachable = true;
+        var during = ((ChainStep.Check)await _chains.BeginAsync(Job, Delivery(new ChainLink(ChainLink.NewToken(), ChainLink.NewToken())), RegistryStores.NewSender(), Now, default)).Link!;
+        var (_, step2) = await _chains.AdvanceAsync(Job, during, Pending(1), default);
+        _store.Unreachable = false;
+
+        Assert.IsType<ChainStep.Stale>(await _chains.BeginAsync(Job, Delivery(step2, 2), RegistryStores.NewSender(), Now, default));
+        // Once the other chain has died (its command dead-lettered, say), this step is the job's only one.
+        _stores.Clock.Advance(TimeSpan.FromMinutes(11));
+        Assert.IsType<ChainStep.Check>(await _chains.BeginAsync(Job, Delivery(step2, 2), RegistryStores.NewSender(), Now, default));
+    }
+
+    [Fact]
     public async Task Should_go_on_with_a_step_whose_advance_was_written()
     {
         var step1 = ((ChainStep.Check)await _chains.BeginAsync(Job, Delivery(), RegistryStores.NewSender(), Now, default)).Link!;
