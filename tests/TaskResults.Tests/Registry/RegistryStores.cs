@@ -30,7 +30,7 @@ public sealed class RegistryStores(RedisServer? redis = null)
         IJobStore? jobs = store switch
         {
             RegistryStore.InMemory => new InMemoryJobStore(Clock),
-            RegistryStore.Redis => new RedisJobStore(wrapped),
+            RegistryStore.Redis => new RedisJobStore(new RedisConnection(wrapped), wrapped),
             _ => null,
         };
         return new JobChains(wrapped, Clock, logger ?? NullLogger<JobChains>.Instance, jobs);

@@ -65,6 +65,22 @@ public sealed class When_the_registry_is_away(RedisServer redis) : IClassFixture
     }
 
     [Fact]
+    public async Task Should_not_wait_for_Redis_on_every_check_while_it_is_away()
+    {
+        var chains = Chains();
+        await chains.BeginAsync(Job with { JobId = "away-4" }, _stores.Delivery(), RegistryStores.NewSender(), _stores.Clock.GetUtcNow(), default);
+
+        await redis.PauseAsync();
+        await chains.BeginAsync(Job with { JobId = "away-4" }, _stores.Delivery(), RegistryStores.NewSender(), _stores.Clock.GetUtcNow(), default);
+        Assert.True(chains.Unavailable);
+        var next = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; i < 10; i++) await chains.BeginAsync(Job with { JobId = $"away-4-{i}" }, _stores.Delivery(), RegistryStores.NewSender(), _stores.Clock.GetUtcNow(), default);
+
+        // The first call waited for its timeout (a second); the next ones skip Redis for a moment instead of ten more seconds.
+        Assert.InRange(next.Elapsed, TimeSpan.Zero, TimeSpan.FromMilliseconds(900));
+    }
+
+    [Fact]
     public async Task Should_publish_the_end_of_a_job_that_finished_meanwhile()
     {
         var chains = Chains();
