@@ -13,9 +13,10 @@ namespace TaskResults.Service.Api;
 /// halves; it climbs back by a tenth of the maximum per second once the API stops complaining.
 ///
 /// A <see cref="RateLimiter"/> of one permit per call, so it composes with what speaks that
-/// abstraction; the window that adapts to the API's complaints stays its own, inside.
+/// abstraction; the window that adapts to the API's complaints stays its own, inside. Several
+/// instances share one budget through <see cref="SharedApiThrottle"/> instead.
 /// </summary>
-public sealed class ApiThrottle : RateLimiter
+public sealed class ApiThrottle : ApiBudget
 {
     // A little over a second, so calls that leave a few ms late still fit the API's window.
     private static readonly TimeSpan Window = TimeSpan.FromMilliseconds(1010);
@@ -38,16 +39,22 @@ public sealed class ApiThrottle : RateLimiter
     private long? _idleSince;
 
     public ApiThrottle(IOptions<AILabToolsOptions> options, TimeProvider clock, ILogger<ApiThrottle> logger)
+        : this(options.Value.MaxRequestsPerSecond, options.Value.MaxConcurrentRequests, clock, logger)
+    {
+    }
+
+    /// <summary>A throttle for a part of the budget (<see cref="SharedApiThrottle"/>'s own while Redis is away).</summary>
+    public ApiThrottle(int maxRequestsPerSecond, int maxConcurrentRequests, TimeProvider clock, ILogger<ApiThrottle> logger)
     {
         _clock = clock;
         _logger = logger;
-        _maxRate = options.Value.MaxRequestsPerSecond;
+        _maxRate = maxRequestsPerSecond;
         _rate = _maxRate;
-        _inFlight = new SemaphoreSlim(options.Value.MaxConcurrentRequests, options.Value.MaxConcurrentRequests);
+        _inFlight = new SemaphoreSlim(maxConcurrentRequests, maxConcurrentRequests);
     }
 
-    /// <summary>The calls per second currently allowed (the maximum, or less after the API complained).</summary>
-    public int CurrentRate
+    /// <inheritdoc />
+    public override int CurrentRate
     {
         get { lock (_lock) return (int)_rate; }
     }
@@ -70,7 +77,7 @@ public sealed class ApiThrottle : RateLimiter
             var inWindow = _answeredAt.Count(answered => _clock.GetElapsedTime(answered, now) < Window);
             return new RateLimiterStatistics
             {
-                CurrentAvailablePermits = Math.Max(0, Math.Min(_inFlight.CurrentCount, (int)_rate - _running - inWindow)),
+                CurrentAvailablePermits = Math.Max(0, Math.Min(_inFlight.CurrentCount, RateAt(now) - _running - inWindow)),
                 TotalSuccessfulLeases = _successfulLeases,
             };
         }
@@ -137,8 +144,8 @@ public sealed class ApiThrottle : RateLimiter
         base.Dispose(disposing);
     }
 
-    /// <summary>The API said it is over a limit: halve the rate (at most once a second, one burst of complaints is one signal).</summary>
-    public void SlowDown()
+    /// <inheritdoc />
+    public override void SlowDown()
     {
         lock (_lock)
         {
@@ -222,18 +229,27 @@ public sealed class ApiThrottle : RateLimiter
         return wait > TimeSpan.FromMilliseconds(1) ? wait : TimeSpan.FromMilliseconds(1);
     }
 
-    // Called under _lock.
+    // Called under _lock: the limit now, after the step back up that is due (if any).
     private int CurrentLimit(long now)
     {
-        var calm = _lastSlowDown == long.MinValue || _clock.GetElapsedTime(_lastSlowDown, now) >= CalmBeforeSpeedUp;
-        var due = _lastSpeedUp == long.MinValue || _clock.GetElapsedTime(_lastSpeedUp, now) >= TimeSpan.FromSeconds(1);
-        if (_rate < _maxRate && calm && due)
+        if (StepUpDue(now))
         {
             _rate = Math.Min(_maxRate, _rate + Math.Max(1, _maxRate / 10.0));
             _lastSpeedUp = now;
         }
 
         return Math.Max(1, (int)_rate);
+    }
+
+    // Called under _lock: what CurrentLimit would allow now, without taking the step.
+    private int RateAt(long now) => Math.Max(1, (int)(StepUpDue(now) ? Math.Min(_maxRate, _rate + Math.Max(1, _maxRate / 10.0)) : _rate));
+
+    // Called under _lock.
+    private bool StepUpDue(long now)
+    {
+        var calm = _lastSlowDown == long.MinValue || _clock.GetElapsedTime(_lastSlowDown, now) >= CalmBeforeSpeedUp;
+        var due = _lastSpeedUp == long.MinValue || _clock.GetElapsedTime(_lastSpeedUp, now) >= TimeSpan.FromSeconds(1);
+        return _rate < _maxRate && calm && due;
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);

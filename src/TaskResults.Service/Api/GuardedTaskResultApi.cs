@@ -20,12 +20,12 @@ public sealed class GuardedTaskResultApi : ITaskResultApi
     private static readonly ResiliencePropertyKey<ApiCircuitBreaker.Pass> PassKey = new("taskresults.breaker-pass");
 
     private readonly AILabToolsClient _client;
-    private readonly ApiThrottle _throttle;
+    private readonly ApiBudget _throttle;
     private readonly ApiCircuitBreaker _breaker;
     private readonly ApiIncidentLog _incidents;
     private readonly ResiliencePipeline<CheckOutcome> _quickRetries;
 
-    public GuardedTaskResultApi(AILabToolsClient client, ApiThrottle throttle, ApiCircuitBreaker breaker, ApiIncidentLog incidents,
+    public GuardedTaskResultApi(AILabToolsClient client, ApiBudget throttle, ApiCircuitBreaker breaker, ApiIncidentLog incidents,
         IOptions<AILabToolsOptions> options, TimeProvider clock)
     {
         (_client, _throttle, _breaker, _incidents) = (client, throttle, breaker, incidents);
@@ -83,7 +83,7 @@ public sealed class GuardedTaskResultApi : ITaskResultApi
     private async Task<CheckOutcome> CallAsync(string jobId, string taskType, CancellationToken cancellationToken)
     {
         CheckOutcome outcome;
-        using (await _throttle.EnterAsync(cancellationToken))
+        using (await _throttle.AcquireAsync(1, cancellationToken))
         {
             outcome = await _client.CheckAsync(jobId, taskType, cancellationToken);
         }

@@ -124,6 +124,11 @@ public static class TaskResultsExtensions
         services.AddSingleton<ITaskResultEndpoint, ImageTaskResultEndpoint>();
         services.AddSingleton<ITaskResultEndpoint, CommonTaskResultEndpoint>();
         services.AddSingleton<ApiThrottle>();
+        services.AddSingleton<SharedApiThrottle>();
+        // One budget for every instance when they share a Redis; this instance's own otherwise.
+        services.AddSingleton<ApiBudget>(provider => provider.GetRequiredService<IOptions<RegistryOptions>>().Value.Store == RegistryStore.Redis
+            ? provider.GetRequiredService<SharedApiThrottle>()
+            : provider.GetRequiredService<ApiThrottle>());
         services.AddSingleton<ApiCircuitBreaker>();
         services.AddSingleton<ApiIncidentLog>();
         // Built once: the quick-retry pipeline and RestSharp's client are shared by every check (the
@@ -141,6 +146,7 @@ public static class TaskResultsExtensions
     private static void AddJobRegistry(this IServiceCollection services)
     {
         services.AddSingleton<InMemoryJobStore>();
+        services.AddSingleton<RedisConnection>();
         services.AddSingleton<RedisJobStore>();
         services.AddSingleton(provider =>
         {

@@ -35,11 +35,18 @@ public sealed class RegistryOptions : IValidatableObject
     /// </summary>
     public TimeSpan ChainTimeout { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// With Redis, the API budget (MaxRequestsPerSecond, MaxConcurrentRequests) is one for all
+    /// instances; while Redis is away each instance keeps to this part of it (1 / the number of
+    /// instances keeps the key within its limits).
+    /// </summary>
+    public double FallbackShare { get; set; } = 0.5;
+
     /// <summary>Prefix of every Redis key, so several deployments can share a Redis.</summary>
     public string KeyPrefix { get; set; } = "taskresults";
 
     public override string ToString() =>
-        $"Store={Store}, Redis={RedactedRedis}, Retention={Retention}, ChainTimeout={ChainTimeout}, KeyPrefix={KeyPrefix}";
+        $"Store={Store}, Redis={RedactedRedis}, Retention={Retention}, ChainTimeout={ChainTimeout}, FallbackShare={FallbackShare}, KeyPrefix={KeyPrefix}";
 
     // The start-up line shows where Redis is, never its password.
     private string RedactedRedis => Redis is null ? "(none)" : string.Join(',', Redis.Split(',').Select(part =>
@@ -67,6 +74,7 @@ public sealed class RegistryOptions : IValidatableObject
         if (Retention <= TimeSpan.Zero || Retention > TimeSpan.FromDays(7)) yield return new($"{Section}:Retention must be positive and at most 7 days.", [nameof(Retention)]);
         if (ChainTimeout < TimeSpan.FromSeconds(10) || ChainTimeout > TimeSpan.FromDays(1))
             yield return new($"{Section}:ChainTimeout must be between 10 seconds and a day.", [nameof(ChainTimeout)]);
+        if (!(FallbackShare > 0 && FallbackShare <= 1)) yield return new($"{Section}:FallbackShare must be more than 0 and at most 1.", [nameof(FallbackShare)]);
         if (string.IsNullOrWhiteSpace(KeyPrefix) || KeyPrefix.Any(char.IsWhiteSpace)) yield return new($"{Section}:KeyPrefix must be a word without spaces.", [nameof(KeyPrefix)]);
     }
 }
