@@ -5,7 +5,7 @@ using static TaskResults.Benchmarks.Report;
 
 namespace TaskResults.Benchmarks;
 
-/// <summary>The five scenarios of issue 8, each with its baseline, against one broker and one fake API.</summary>
+/// <summary>The scenarios of the README's "Benchmark" section, each with its baseline, against one broker and one fake API.</summary>
 public sealed class Bench
 {
     /// <summary>The polling of the runs that check often: 1 s between checks (wait queues of 1, 2 and 4 s).</summary>
@@ -76,6 +76,7 @@ public sealed class Bench
         if (options.Runs(4)) await bench.MemoryAtRest();
         if (options.Runs(5)) await bench.Politeness();
         if (options.Runs(6)) await bench.QueueTypes();
+        if (options.Runs(7)) await bench.RegistryCost();
 
         var table = Table([.. bench._throughputRows, .. bench._latencyRows, .. bench._otherRows]);
         Console.WriteLine(table);
@@ -510,6 +511,57 @@ public sealed class Bench
             $"quorum: {quorum.Cpu.PerJob(jobs)}. classic: {classic.Cpu.PerJob(jobs)}"));
     }
 
+    // ---- Scenario 7 -------------------------------------------------------------------------
+
+    /// <summary>
+    /// What the job registry and the shared API budget cost (issue 13): the same runs with
+    /// <c>Registry:Store</c> None and Redis (a private redis-server, started here), each on a fresh,
+    /// warmed-up service: jobs succeeding at the first check (a chain begun and finished: four Redis
+    /// round trips for the chain, two for the budget) and jobs pending once (a step rescheduled too).
+    /// </summary>
+    private async Task RegistryCost()
+    {
+        await using var redis = new Tests.Support.RedisProcess();
+        await redis.StartAsync();
+        Log($"7: redis-server on 127.0.0.1:{redis.Port}");
+        var (jobs, pendingJobs) = (_sizes.Throughput, _sizes.Pending);
+        var measured = new Dictionary<(string Store, int Pending), (double PerSecond, CpuUse Cpu, TimeSpan Redis, int Checks)>();
+        foreach (var store in new[] { "None", "Redis" })
+        {
+            var registry = store == "None" ? null : new Dictionary<string, string>
+            {
+                ["Registry__Store"] = "Redis",
+                ["ConnectionStrings__Redis"] = redis.ConnectionString.Split(',')[0],
+                ["Registry__KeyPrefix"] = $"bench-{_runs}",
+            };
+            await using var service = await StartService(DefaultLimit, Fast, extra: registry);
+            await Warmup(service);
+            foreach (var (count, pending) in new[] { (jobs, 0), (pendingJobs, 1) })
+            {
+                Log($"7: Registry:Store={store}, {count} jobs {(pending == 0 ? "succeeding at the 1st check" : "pending once, then success")}, API 0 ms, limit {DefaultLimit}");
+                var redisBefore = ProcStats.Cpu(redis.Pid);
+                var run = await Drive(count, pending, TimeSpan.Zero, PublishAll(Names.CheckQueue), service);
+                var checks = count * (pending + 1);
+                measured[(store, pending)] = (checks / run.Tracker.Elapsed.TotalSeconds, run.Cpu, ProcStats.Cpu(redis.Pid) - redisBefore, checks);
+                Log($"   {measured[(store, pending)].PerSecond:N0} checks/s ({run.Cpu.PerJob(checks)}; redis {(ProcStats.Cpu(redis.Pid) - redisBefore).TotalMicroseconds / checks:N0} µs/check)");
+            }
+
+            Complain(service);
+        }
+
+        foreach (var pending in new[] { 0, 1 })
+        {
+            var (none, shared) = (measured[("None", pending)], measured[("Redis", pending)]);
+            _otherRows.Add(new Row(
+                "7",
+                $"job registry's cost: {N(pending == 0 ? jobs : pendingJobs)} jobs {(pending == 0 ? "succeeding at the 1st check" : $"pending once ({Fast.Interval.TotalSeconds:0} s), then success")}, API 0 ms, limit {DefaultLimit}",
+                $"Registry:Store=Redis {N(shared.PerSecond)} checks/s",
+                $"None {N(none.PerSecond)} checks/s",
+                $"**{N(shared.PerSecond / none.PerSecond, "0.00")}** × None",
+                $"Redis: {shared.Cpu.PerJob(shared.Checks)}, of which redis-server {N(shared.Redis.TotalMicroseconds / shared.Checks)} µs/check. None: {none.Cpu.PerJob(none.Checks)} (per check)"));
+        }
+    }
+
     /// <summary>scripts/rabbitmq.sh of the checkout the benchmark runs from.</summary>
     private static class Scripts
     {
@@ -619,7 +671,8 @@ public sealed class Bench
         return perJob.Count * _sizes.Warmup;
     }
 
-    private Task<ServiceProcess> StartService(int limit, Polling polling, int? maxRequestsPerSecond = null, BrokerUnderTest? on = null, string? commandQueue = null)
+    private Task<ServiceProcess> StartService(int limit, Polling polling, int? maxRequestsPerSecond = null, BrokerUnderTest? on = null, string? commandQueue = null,
+        IReadOnlyDictionary<string, string>? extra = null)
     {
         var environment = new Dictionary<string, string>
         {
@@ -633,6 +686,7 @@ public sealed class Bench
             ["Logging__LogLevel__Default"] = "Warning",
         };
         if (commandQueue is not null) environment["MessageBus__CommandQueue"] = commandQueue;
+        foreach (var (name, value) in extra ?? new Dictionary<string, string>()) environment[name] = value;
         if (_throttled)
         {
             // Issue 5's throttle: R where scenario 5 asks for it, otherwise out of the way (its range
