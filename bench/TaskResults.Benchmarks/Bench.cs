@@ -549,6 +549,11 @@ public sealed class Bench
             Complain(service);
         }
 
+        // Where redis-server's time went: calls and µs per call of each command (EVALSHA: the scripts, from the client's cache).
+        var commands = (await redis.CliAsync("INFO", "commandstats")).Split('\n').Where(line => line.StartsWith("cmdstat_", StringComparison.Ordinal))
+            .Select(line => line.Trim().Replace("cmdstat_", "", StringComparison.Ordinal));
+        Log($"   redis-server commands: {string.Join("; ", commands)}");
+
         foreach (var pending in new[] { 0, 1 })
         {
             var (none, shared) = (measured[("None", pending)], measured[("Redis", pending)]);
