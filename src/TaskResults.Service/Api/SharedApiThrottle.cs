@@ -125,9 +125,6 @@ public sealed class SharedApiThrottle : ApiBudget
     /// <summary>The shared budget could not be reached at the last try: this instance keeps to its share.</summary>
     public bool Unavailable => Volatile.Read(ref _unavailable) == 1;
 
-    /// <summary>The part of the budget this instance keeps to while Redis is away.</summary>
-    public ApiThrottle Fallback => _fallback;
-
     /// <inheritdoc />
     public override int CurrentRate => Unavailable ? _fallback.CurrentRate : Volatile.Read(ref _rate);
 
