@@ -207,9 +207,19 @@ public sealed class When_instances_share_a_job_registry(Broker broker, RedisServ
             output.WriteLine("  registry: " + await redis.CliAsync("HGET", $"{_prefix}:job:{TaskTypes.HdColourMigration}:{job}", "r"));
         }
 
+        if (lost.Count > 0)
+        {
+            // Where the lost jobs' commands may be: the queues, and what the instances (killed ones too) said beyond information.
+            output.WriteLine(await Broker.Ctl("list_queues", "name", "messages_ready", "messages_unacknowledged"));
+            foreach (var line in _instances.SelectMany(i => i.Output.Split('\n')).Where(IsWarningOrWorse).Take(40)) output.WriteLine("  " + line);
+        }
+
         Assert.True(lost.Count == 0, $"{lost.Count} of {jobs.Count} jobs never succeeded: {string.Join(", ", lost.Take(10))}");
         Assert.DoesNotContain(Listener.All, e => e.TryGetMessage<TaskFailed>(out _));
     }
+
+    private static bool IsWarningOrWorse(string line) =>
+        line.Contains("warn", StringComparison.OrdinalIgnoreCase) || line.Contains("fail", StringComparison.OrdinalIgnoreCase) || line.Contains("error", StringComparison.OrdinalIgnoreCase);
 
     // Quiet: no API call for this long (a fork or a duplicate chain would keep calling).
     private async Task UntilNoCallsFor(TimeSpan quiet)
