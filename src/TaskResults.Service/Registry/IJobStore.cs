@@ -4,15 +4,29 @@ namespace TaskResults.Service.Registry;
 public interface IJobStore
 {
     /// <summary>
-    /// Reads the job's record, asks <paramref name="decide"/> what to write (null: nothing), and
-    /// writes it only if nobody wrote the record in between; otherwise reads and decides again.
+    /// Asks <paramref name="decide"/> what to write (null: nothing) on the job's record, and writes it
+    /// only if nobody wrote the record in between; otherwise decides again on what was written.
+    /// <paramref name="seen"/> is the record as a caller last saw it (null: read it first): a decision
+    /// on it counts only if its write lands, so a stale guess costs a retry, never a wrong answer.
+    /// Returns the result and the record as the store now holds it (for the caller's next guess).
     /// Throws <see cref="RegistryUnavailableException"/> when the store cannot be reached.
     /// </summary>
-    Task<T> UpdateAsync<T>(JobKey job, Func<JobRecord?, Decision<T>> decide, CancellationToken cancellationToken);
+    Task<(T Result, StoredRecord Stored)> UpdateAsync<T>(JobKey job, Func<JobRecord?, Decision<T>> decide, StoredRecord? seen, CancellationToken cancellationToken);
 
     /// <summary>The job's record, or null when the store has none (never known, or forgotten after the retention).</summary>
     Task<JobRecord?> GetAsync(JobKey job, CancellationToken cancellationToken);
 }
 
+/// <summary>A job's record as a store held it, with the version a write compares against ("" for no record).</summary>
+public sealed record StoredRecord(string Version, JobRecord? Record)
+{
+    /// <summary>No record: the guess for a sender's command, whose job is usually new.</summary>
+    public static readonly StoredRecord Absent = new("", null);
+}
+
 /// <summary>The store cannot be reached (Redis down, a timeout): the service goes on without it.</summary>
-public sealed class RegistryUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class RegistryUnavailableException(string message, Exception? inner = null) : Exception(message, inner)
+{
+    /// <summary>Whether the call went out (then it may have been carried out, its answer lost), or failed before it did.</summary>
+    public bool MayHaveLanded => InnerException is not null;
+}

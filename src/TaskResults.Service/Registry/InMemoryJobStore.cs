@@ -9,19 +9,21 @@ public sealed class InMemoryJobStore(TimeProvider clock) : IJobStore
     private readonly Dictionary<JobKey, JobRecord> _records = [];
     private int _writes;
 
-    public Task<T> UpdateAsync<T>(JobKey job, Func<JobRecord?, Decision<T>> decide, CancellationToken cancellationToken)
+    // The record itself is always at hand: a caller's guess (seen) is not needed, and versions neither.
+    public Task<(T Result, StoredRecord Stored)> UpdateAsync<T>(JobKey job, Func<JobRecord?, Decision<T>> decide, StoredRecord? seen, CancellationToken cancellationToken)
     {
         lock (_records)
         {
             var now = clock.GetUtcNow();
-            var decision = decide(Live(job, now));
+            var record = Live(job, now);
+            var decision = decide(record);
             if (decision.Write is { } write)
             {
-                _records[job] = write;
+                _records[job] = record = write;
                 if (++_writes % SweepEvery == 0) Sweep(now);
             }
 
-            return Task.FromResult(decision.Result);
+            return Task.FromResult((decision.Result, new StoredRecord("", record)));
         }
     }
 

@@ -33,7 +33,13 @@ public sealed class JobChains(IOptions<RegistryOptions> options, TimeProvider cl
         var link = progress.Chain;
         var newToken = ChainLink.NewToken();
         return Guarded(
-            () => store.UpdateAsync(job, record => ChainRules.Begin(record, link, command, newToken, progress, now, _options), cancellationToken),
+            async () =>
+            {
+                // A sender's command is written on the guess that its job is new (one round trip); a step's delivery reads first.
+                var (step, stored) = await store.UpdateAsync(job, record => ChainRules.Begin(record, link, command, newToken, progress, now, _options),
+                    link is null ? StoredRecord.Absent : null, cancellationToken);
+                return step is ChainStep.Check { Link: { } held } ? new ChainStep.Check(held with { Seen = stored }) : step;
+            },
             // Without the registry: check, and remember the last token it knew ("" for a new chain).
             () => new ChainStep.Check(new ChainLink(link?.Token ?? newToken, link is null ? "" : link.Since ?? link.Token)));
     }
@@ -48,7 +54,7 @@ public sealed class JobChains(IOptions<RegistryOptions> options, TimeProvider cl
         var next = ChainLink.NewToken();
         var now = clock.GetUtcNow();
         return Guarded<(bool, ChainLink?)>(
-            async () => await store.UpdateAsync(job, record => ChainRules.Advance(record, link, next, check, now, _options), cancellationToken)
+            async () => (await store.UpdateAsync(job, record => ChainRules.Advance(record, link, next, check, now, _options), link.Seen, cancellationToken)).Result
                 ? (true, new ChainLink(next))
                 : (false, null),
             // Without the registry: the next step descends from the last token it may know, this step's own when it
@@ -61,7 +67,8 @@ public sealed class JobChains(IOptions<RegistryOptions> options, TimeProvider cl
     {
         if (store is null || link is null) return Publish;
         var now = clock.GetUtcNow();
-        return Guarded(() => store.UpdateAsync(job, record => ChainRules.Finish(record, link, end, attempts, now, _options), cancellationToken), () => true);
+        return Guarded(async () => (await store.UpdateAsync(job, record => ChainRules.Finish(record, link, end, attempts, now, _options), link.Seen, cancellationToken)).Result,
+            () => true);
     }
 
     private async Task<T> Guarded<T>(Func<Task<T>> call, Func<T> withoutRegistry)

@@ -68,6 +68,12 @@ public sealed record ChainLink(string Token, string? Since = null)
 {
     public bool Recorded => Since is null;
 
+    /// <summary>
+    /// The job's record as this delivery's start left it: the guess its answer is written on, so
+    /// that write needs no read first. Only in this process, never in headers.
+    /// </summary>
+    public StoredRecord? Seen { get; init; }
+
     /// <summary>A new token: 128 random bits, nothing a sender could guess.</summary>
     public static string NewToken() => Guid.NewGuid().ToString("N");
 }

@@ -20,6 +20,7 @@ public sealed class RedisConnection : IAsyncDisposable
     // Environment.TickCount64 until which calls fail at once (0: Redis answered last time), and whether a try is under way.
     private long _awayUntil;
     private int _trying;
+    private long _calls;
 
     public RedisConnection(IOptions<RegistryOptions> options)
     {
@@ -32,6 +33,9 @@ public sealed class RedisConnection : IAsyncDisposable
         _configuration = configuration;
     }
 
+    /// <summary>The calls made to Redis so far (each one round trip): what the registry costs, counted.</summary>
+    public long Calls => Interlocked.Read(ref _calls);
+
     /// <summary>Runs <paramref name="call"/> on the database; throws <see cref="RegistryUnavailableException"/> when Redis cannot answer it.</summary>
     public async Task<T> CallAsync<T>(Func<IDatabase, Task<T>> call)
     {
@@ -41,6 +45,7 @@ public sealed class RedisConnection : IAsyncDisposable
 
         try
         {
+            Interlocked.Increment(ref _calls);
             var result = await call((await Connection()).GetDatabase());
             Volatile.Write(ref _awayUntil, 0);
             return result;

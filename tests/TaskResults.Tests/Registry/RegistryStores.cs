@@ -17,7 +17,11 @@ public sealed class RegistryStores(RedisServer? redis = null)
 
     public RedisServer Redis => redis ?? throw new InvalidOperationException("No redis-server for these specs.");
 
-    public JobChains Chains(RegistryStore store, Action<RegistryOptions>? configure = null, ILogger<JobChains>? logger = null)
+    public JobChains Chains(RegistryStore store, Action<RegistryOptions>? configure = null, ILogger<JobChains>? logger = null) =>
+        Chains(store, out _, configure, logger);
+
+    /// <summary>Chains over the store, and the Redis connection they use (null in memory), whose calls can be counted.</summary>
+    public JobChains Chains(RegistryStore store, out RedisConnection? connection, Action<RegistryOptions>? configure = null, ILogger<JobChains>? logger = null)
     {
         var options = new RegistryOptions
         {
@@ -27,10 +31,11 @@ public sealed class RegistryStores(RedisServer? redis = null)
         };
         configure?.Invoke(options);
         var wrapped = Options.Create(options);
+        connection = store == RegistryStore.Redis ? new RedisConnection(wrapped) : null;
         IJobStore? jobs = store switch
         {
             RegistryStore.InMemory => new InMemoryJobStore(Clock),
-            RegistryStore.Redis => new RedisJobStore(new RedisConnection(wrapped), wrapped),
+            RegistryStore.Redis => new RedisJobStore(connection!, wrapped),
             _ => null,
         };
         return new JobChains(wrapped, Clock, logger ?? NullLogger<JobChains>.Instance, jobs);

@@ -116,10 +116,11 @@ public sealed class When_a_registry_write_lands_but_times_out
 
         public bool Unreachable { get; set; }
 
-        public async Task<T> UpdateAsync<T>(JobKey job, Func<JobRecord?, Decision<T>> decide, CancellationToken cancellationToken)
+        public async Task<(T Result, StoredRecord Stored)> UpdateAsync<T>(JobKey job, Func<JobRecord?, Decision<T>> decide, StoredRecord? seen,
+            CancellationToken cancellationToken)
         {
             if (Unreachable) throw new RegistryUnavailableException("unreachable");
-            var result = await inner.UpdateAsync(job, decide, cancellationToken);
+            var result = await inner.UpdateAsync(job, decide, seen, cancellationToken);
             if (FailAfterWriting) throw new RegistryUnavailableException("the answer timed out");
             return result;
         }
