@@ -16,10 +16,13 @@ namespace TaskResults.Service.Api;
 /// of the maximum per second after two calm seconds.
 ///
 /// The places are two sorted sets in Redis (calls running, and calls answered within the last
-/// second), the rate a hash; three small scripts take a place, give it back and slow down, each
-/// atomic, on Redis's clock (so the instances' clocks do not matter). A running place expires after
+/// second), the rate a hash; two small scripts take a place and slow down, each atomic, on Redis's
+/// clock (so the instances' clocks do not matter). A call's answer rides to Redis with the next take,
+/// dated by the milliseconds since it came, so a check costs Redis one round trip for its place; with
+/// no take soon after, it goes alone. A running place expires after
 /// the call's timeout, so an instance that dies holding places frees them. Callers of this instance
-/// wait their turn here, in order (bounded by the consumer's concurrency, as with the local throttle).
+/// ask Redis at once while none of them waits; once one waits for a place, they wait their turn here,
+/// in order (bounded by the consumer's concurrency, as with the local throttle).
 ///
 /// While Redis cannot be reached the instance keeps to its share (<c>Registry:FallbackShare</c>) of
 /// the budget through a local throttle, says so once, and goes back to the shared budget by itself.
@@ -32,11 +35,24 @@ public sealed class SharedApiThrottle : ApiBudget
     private const int WindowMs = 1010;
     // How often a caller waiting for an answer (every place is a running call) asks again.
     private static readonly TimeSpan AskAgainEvery = TimeSpan.FromMilliseconds(10);
+    // An answer's place goes back to Redis with the next take, or alone when no take comes within this.
+    internal static readonly TimeSpan CarryAnswersWithin = TimeSpan.FromMilliseconds(10);
 
-    // KEYS: running, answered, rate. ARGV: place id, max rate, max concurrent, how long a running place is held at most.
+    // KEYS: running, answered, rate. ARGV: the place to take ('' for none), max rate, max concurrent, how long a running place
+    // is held at most, the window; then the answered places this instance carries, each with the milliseconds since its answer.
+    // Returns {taken (1, 0, or -1 when none was asked), ms until the oldest answered place leaves, the rate}.
     private const string TakeScript = """
         local clock = redis.call('TIME')
         local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+        local window = tonumber(ARGV[5])
+        if #ARGV > 5 then
+          for i = 6, #ARGV, 2 do
+            redis.call('ZREM', KEYS[1], ARGV[i])
+            redis.call('ZADD', KEYS[2], now - tonumber(ARGV[i + 1]) + window, ARGV[i])
+          end
+          redis.call('PEXPIRE', KEYS[2], window)
+        end
+        if ARGV[1] == '' then return {-1, 0, 0} end
         redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
         redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
         local max = tonumber(ARGV[2])
@@ -62,16 +78,6 @@ public sealed class SharedApiThrottle : ApiBudget
         return {1, 0, limit}
         """;
 
-    // KEYS: running, answered. ARGV: place id, window.
-    private const string GiveBackScript = """
-        local clock = redis.call('TIME')
-        local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
-        redis.call('ZREM', KEYS[1], ARGV[1])
-        redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
-        redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[2]))
-        return 1
-        """;
-
     // KEYS: rate. ARGV: max rate. Returns the new rate, or -1 when it was halved less than a second ago.
     private const string SlowDownScript = """
         local clock = redis.call('TIME')
@@ -95,8 +101,12 @@ public sealed class SharedApiThrottle : ApiBudget
     private readonly RedisValue _maxConcurrent;
     private readonly RedisValue _holdRunningMs;
     private readonly SemaphoreSlim _turn = new(1, 1);
+    private int _inLine;
     private readonly object _lock = new();
     private TaskCompletionSource _answered = NewSignal();
+    // Places whose calls have their answers, not yet told to Redis (each with when its answer came), and whether a lone carry is due.
+    private List<(string Place, long AnsweredAt)> _toCarry = [];
+    private bool _carryDue;
     private int _rate;
     private int _running;
     private long? _idleSince;
@@ -165,46 +175,65 @@ public sealed class SharedApiThrottle : ApiBudget
     protected override async ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken)
     {
         if (permitCount != 1) throw new ArgumentOutOfRangeException(nameof(permitCount), "One permit per call.");
-        // One caller of this instance at a time asks Redis for the next place, so calls go out in the order they asked.
-        await _turn.WaitAsync(cancellationToken);
+        var place = Guid.NewGuid().ToString("N");
         try
         {
-            var place = Guid.NewGuid().ToString("N");
-            while (true)
-            {
-                Task answered;
-                lock (_lock) answered = _answered.Task;
-                var (taken, wait, back) = await TakeAsync(place);
-                if (back) await UntilFallbackPlacesExpireAsync(cancellationToken);
-                if (taken)
-                {
-                    lock (_lock)
-                    {
-                        _running++;
-                        _idleSince = null;
-                    }
-
-                    Interlocked.Increment(ref _successfulLeases);
-                    return new Lease(this, place);
-                }
-
-                // Every place is taken: wait until the oldest answered one leaves the window, or (every place a running call)
-                // ask again in a moment; an answer here frees a place at once.
-                var delay = wait > TimeSpan.Zero ? wait : AskAgainEvery;
-                await Task.WhenAny(Task.Delay(delay, _clock, cancellationToken), answered);
-                cancellationToken.ThrowIfCancellationRequested();
-            }
+            // Nobody of this instance waits for a place: ask at once, alongside other such callers (Redis keeps the budget).
+            if (Volatile.Read(ref _inLine) == 0 && !Unavailable && (await TakeAsync(place, cancellationToken)).Taken) return Granted(place);
+            return await InLineAsync(place, cancellationToken);
         }
         catch (RegistryUnavailableException exception)
         {
             Away(exception);
         }
-        finally
-        {
-            _turn.Release();
-        }
 
         return await _fallback.AcquireAsync(1, cancellationToken);
+    }
+
+    // Callers waiting for a place ask Redis one at a time, so calls go out in the order they asked; new callers join the line.
+    private async Task<RateLimitLease> InLineAsync(string place, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _inLine);
+        try
+        {
+            await _turn.WaitAsync(cancellationToken);
+            try
+            {
+                while (true)
+                {
+                    Task answered;
+                    lock (_lock) answered = _answered.Task;
+                    var (taken, wait) = await TakeAsync(place, cancellationToken);
+                    if (taken) return Granted(place);
+
+                    // Every place is taken: wait until the oldest answered one leaves the window, or (every place a running call)
+                    // ask again in a moment; an answer here frees a place at once.
+                    var delay = wait > TimeSpan.Zero ? wait : AskAgainEvery;
+                    await Task.WhenAny(Task.Delay(delay, _clock, cancellationToken), answered);
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+            }
+            finally
+            {
+                _turn.Release();
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inLine);
+        }
+    }
+
+    private Lease Granted(string place)
+    {
+        lock (_lock)
+        {
+            _running++;
+            _idleSince = null;
+        }
+
+        Interlocked.Increment(ref _successfulLeases);
+        return new Lease(this, place);
     }
 
     protected override void Dispose(bool disposing)
@@ -218,14 +247,50 @@ public sealed class SharedApiThrottle : ApiBudget
         base.Dispose(disposing);
     }
 
-    // A place if one is free; else how long until the oldest answered place leaves (zero: every place is a running call). Back: Redis was away until now.
-    private async Task<(bool Taken, TimeSpan Wait, bool Back)> TakeAsync(string place)
+    // A place if one is free; else how long until the oldest answered place leaves (zero: every place is a running call).
+    private async Task<(bool Taken, TimeSpan Wait)> TakeAsync(string place, CancellationToken cancellationToken)
     {
-        var answer = (RedisResult[])(await _redis.CallAsync(database => database.ScriptEvaluateAsync(TakeScript, _keys, [place, _maxRate, _maxConcurrent, _holdRunningMs])))!;
-        var back = Interlocked.Exchange(ref _unavailable, 0) == 1;
-        if (back) _logger.LogWarning("The shared API budget (Redis) answers again: every instance keeps to one budget again");
+        var answer = await CarryAsync(place);
         Volatile.Write(ref _rate, (int)answer[2]);
-        return ((int)answer[0] == 1, TimeSpan.FromMilliseconds((long)answer[1]), back);
+        if (Interlocked.Exchange(ref _unavailable, 0) == 1)
+        {
+            _logger.LogWarning("The shared API budget (Redis) answers again: every instance keeps to one budget again");
+            await UntilFallbackPlacesExpireAsync(cancellationToken);
+        }
+
+        return ((int)answer[0] == 1, TimeSpan.FromMilliseconds((long)answer[1]));
+    }
+
+    // One round trip: the answered places not yet told to Redis, and a place to take ("" for none). A try that fails
+    // (Redis away, or any fault) leaves them to be carried again; until then Redis counts them as running: more careful, never less.
+    private async Task<RedisResult[]> CarryAsync(string place)
+    {
+        List<(string Place, long AnsweredAt)> carried;
+        lock (_lock) (carried, _toCarry) = (_toCarry, []);
+        // A place older than the longest call has left Redis by itself.
+        carried.RemoveAll(answer => _clock.GetElapsedTime(answer.AnsweredAt).TotalMilliseconds >= (long)_holdRunningMs);
+        var arguments = new RedisValue[5 + 2 * carried.Count];
+        (arguments[0], arguments[1], arguments[2], arguments[3], arguments[4]) = (place, _maxRate, _maxConcurrent, _holdRunningMs, WindowMs);
+        for (var i = 0; i < carried.Count; i++)
+            (arguments[5 + 2 * i], arguments[6 + 2 * i]) = (carried[i].Place, (long)_clock.GetElapsedTime(carried[i].AnsweredAt).TotalMilliseconds);
+
+        try
+        {
+            return (RedisResult[])(await _redis.CallAsync(database => database.ScriptEvaluateAsync(TakeScript, _keys, arguments)))!;
+        }
+        catch (Exception exception)
+        {
+            lock (_lock)
+            {
+                _toCarry.InsertRange(0, carried);
+                // A take whose answer was lost may hold a place nobody uses: given up with the next carry, as answered a window ago
+                // (so it counts for nothing), instead of blocking the budget for the longest call.
+                if (place.Length > 0 && exception is RegistryUnavailableException { MayHaveLanded: true })
+                    _toCarry.Add((place, _clock.GetTimestamp() - (long)(WindowMs / 1000.0 * _clock.TimestampFrequency)));
+            }
+
+            throw;
+        }
     }
 
     // The calls made on this instance's share while Redis was away are not in Redis: their places end here first.
@@ -236,31 +301,43 @@ public sealed class SharedApiThrottle : ApiBudget
             await Task.Delay(AskAgainEvery, _clock, cancellationToken);
     }
 
-    // The place's call has its answer: the place stays taken for a second more, in Redis; a caller of this instance may try again now.
+    // The place's call has its answer: the place stays taken for a second more, which Redis hears with the next take (or
+    // alone, when none comes within CarryAnswersWithin); a caller of this instance may try again now.
     private void GiveBack(string place)
     {
         TaskCompletionSource answered;
+        bool carryAlone;
         lock (_lock)
         {
             _running--;
             if (_running == 0) _idleSince = _clock.GetTimestamp();
             answered = _answered;
             _answered = NewSignal();
+            _toCarry.Add((place, _clock.GetTimestamp()));
+            carryAlone = !_carryDue;
+            _carryDue = true;
         }
 
-        _ = GiveBackAsync();
+        if (carryAlone) _ = CarryAloneAsync();
         answered.SetResult();
 
-        async Task GiveBackAsync()
+        async Task CarryAloneAsync()
         {
             try
             {
-                await _redis.CallAsync(database => database.ScriptEvaluateAsync(GiveBackScript, [_keys[0], _keys[1]], [place, WindowMs]));
+                await Task.Delay(CarryAnswersWithin, _clock);
+                bool any;
+                lock (_lock) (_carryDue, any) = (false, _toCarry.Count > 0);
+                if (any) await CarryAsync("");
             }
             catch (RegistryUnavailableException exception)
             {
-                // The place expires by itself (the longest call, and a second): the budget stays kept, only smaller for a while.
+                // They go with the next take; meanwhile Redis counts them as running, and a running place expires by itself.
                 Away(exception);
+            }
+            catch (Exception exception)
+            {
+                _logger.LogWarning(exception, "The shared API budget could not give answered places back to Redis; the next take carries them");
             }
         }
     }

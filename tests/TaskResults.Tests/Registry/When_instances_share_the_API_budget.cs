@@ -3,6 +3,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using TaskResults.Service.Api;
 using TaskResults.Service.Options;
 using TaskResults.Service.Registry;
@@ -33,7 +34,11 @@ public sealed class When_instances_share_the_API_budget(RedisServer redis) : ICl
         foreach (var instance in _instances) instance.Dispose();
     }
 
-    private SharedApiThrottle Instance(string apiKey = "the-key", TimeSpan? callTimeout = null, double fallbackShare = 0.5)
+    private SharedApiThrottle Instance(string apiKey = "the-key", TimeSpan? callTimeout = null, double fallbackShare = 0.5) =>
+        Instance(out _, TimeProvider.System, apiKey, callTimeout, fallbackShare);
+
+    private SharedApiThrottle Instance(out RedisConnection connection, TimeProvider clock, string apiKey = "the-key", TimeSpan? callTimeout = null,
+        double fallbackShare = 0.5)
     {
         var registry = Options.Create(new RegistryOptions { Store = RegistryStore.Redis, Redis = redis.ConnectionString, KeyPrefix = _prefix, FallbackShare = fallbackShare });
         var api = Options.Create(new AILabToolsOptions
@@ -45,7 +50,8 @@ public sealed class When_instances_share_the_API_budget(RedisServer redis) : ICl
             ConnectTimeout = TimeSpan.FromMilliseconds(100),
         });
         var loggers = LoggerFactory.Create(builder => builder.AddProvider(_logs));
-        var instance = new SharedApiThrottle(new RedisConnection(registry), api, registry, TimeProvider.System,
+        connection = new RedisConnection(registry);
+        var instance = new SharedApiThrottle(connection, api, registry, clock,
             loggers.CreateLogger<SharedApiThrottle>(), NullLogger<ApiThrottle>.Instance);
         _instances.Add(instance);
         return instance;
@@ -158,6 +164,7 @@ public sealed class When_instances_share_the_API_budget(RedisServer redis) : ICl
         Assert.InRange(MostAtOnce(calls, TimeSpan.Zero), 1, Concurrent / 2);
 
         await redis.ResumeAsync();
+        var resumed = Stopwatch.StartNew();
         var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (budget.Unavailable)
         {
@@ -166,9 +173,74 @@ public sealed class When_instances_share_the_API_budget(RedisServer redis) : ICl
             await CallsThrough(budget, 1, TimeSpan.Zero);
         }
 
+        // Calling on the shared budget again soon: takes whose answers were lost in the outage hold no places (they would for the longest call, 30 s).
+        Assert.InRange(resumed.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(10));
+
         Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync(new HealthCheckContext())).Status);
         // One line when the outage began, one when it ended.
         Assert.Single(_logs.Lines, line => line.Level == LogLevel.Error && line.Message.Contains("cannot be reached"));
         Assert.Single(_logs.Lines, line => line.Level == LogLevel.Warning && line.Message.Contains("answers again"));
+    }
+
+    [Fact]
+    public async Task Should_carry_each_answer_to_Redis_with_the_next_take()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var budget = Instance(out var connection, clock);
+
+        // Four calls one after another: each take carries the answer before it, one round trip per call.
+        for (var call = 1; call <= 4; call++)
+        {
+            using var lease = await budget.AcquireAsync(1);
+            Assert.Equal(call, connection.Calls);
+        }
+
+        // The last answer had no take after it: Redis still counts its call as running, until it goes alone.
+        Assert.Equal((1, 3), await PlacesAsync());
+        clock.Advance(SharedApiThrottle.CarryAnswersWithin);
+        await WaitForAsync(() => connection.Calls == 5, "the last answer to go to Redis alone");
+        Assert.Equal((0, 4), await PlacesAsync());
+    }
+
+    [Fact]
+    public async Task Should_carry_answers_again_after_Redis_refused_a_take()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var budget = Instance(out _, clock);
+        (await budget.AcquireAsync(1)).Dispose();
+        var running = (await PlacesKeysAsync()).Running;
+
+        // A take Redis refuses (the key of running calls is not a sorted set): the answer it carried is not lost.
+        await redis.CliAsync("SET", running, "not-a-sorted-set");
+        await Assert.ThrowsAsync<StackExchange.Redis.RedisServerException>(async () => await budget.AcquireAsync(1));
+        await redis.CliAsync("DEL", running);
+
+        (await budget.AcquireAsync(1)).Dispose();
+        Assert.Equal((1, 1), await PlacesAsync());
+    }
+
+    // The calls Redis counts as running and as answered within the window (the budget's two sorted sets).
+    private async Task<(int Running, int Answered)> PlacesAsync()
+    {
+        var (running, answered) = await PlacesKeysAsync();
+        return (int.Parse(await redis.CliAsync("ZCARD", running)), int.Parse(await redis.CliAsync("ZCARD", answered)));
+    }
+
+    private async Task<(string Running, string Answered)> PlacesKeysAsync()
+    {
+        // A sorted set left empty is gone: any of the budget's keys names it.
+        var budget = Assert.Single((await redis.CliAsync("--scan", "--pattern", $"*{_prefix}:budget:*")).Split('\n')
+            .Where(key => key.Length > 0).Select(key => key[..key.LastIndexOf(':')]).Distinct());
+        return (budget + ":running", budget + ":answered");
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition, string what)
+    {
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < until, $"Waited 30 s for {what}.");
+            await Task.Delay(20);
+        }
     }
 }
