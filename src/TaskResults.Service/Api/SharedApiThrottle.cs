@@ -37,6 +37,8 @@ public sealed class SharedApiThrottle : ApiBudget
     private static readonly TimeSpan AskAgainEvery = TimeSpan.FromMilliseconds(10);
     // An answer's place goes back to Redis with the next take, or alone when no take comes within this.
     internal static readonly TimeSpan CarryAnswersWithin = TimeSpan.FromMilliseconds(10);
+    // After a carry failed, it goes again after this (calls skip Redis for a second after a failure anyway).
+    private static readonly TimeSpan CarryAgainAfter = TimeSpan.FromSeconds(1);
 
     // KEYS: running, answered, rate. ARGV: the place to take ('' for none), max rate, max concurrent, how long a running place
     // is held at most, the window; then the answered places this instance carries, each with the milliseconds since its answer.
@@ -107,6 +109,8 @@ public sealed class SharedApiThrottle : ApiBudget
     // Places whose calls have their answers, not yet told to Redis (each with when its answer came), and whether a lone carry is due.
     private List<(string Place, long AnsweredAt)> _toCarry = [];
     private bool _carryDue;
+    // Until the places this instance took on its share while Redis was away have run out: every take waits for it.
+    private Task _fallbackDrained = Task.CompletedTask;
     private int _rate;
     private int _running;
     private long? _idleSince;
@@ -252,13 +256,34 @@ public sealed class SharedApiThrottle : ApiBudget
     {
         var answer = await CarryAsync(place);
         Volatile.Write(ref _rate, (int)answer[2]);
-        if (Interlocked.Exchange(ref _unavailable, 0) == 1)
+        var taken = (int)answer[0] == 1;
+        Task drained;
+        lock (_lock)
         {
-            _logger.LogWarning("The shared API budget (Redis) answers again: every instance keeps to one budget again");
-            await UntilFallbackPlacesExpireAsync(cancellationToken);
+            if (Interlocked.Exchange(ref _unavailable, 0) == 1)
+            {
+                _logger.LogWarning("The shared API budget (Redis) answers again: every instance keeps to one budget again");
+                _fallbackDrained = UntilFallbackPlacesExpireAsync();
+            }
+
+            drained = _fallbackDrained;
         }
 
-        return ((int)answer[0] == 1, TimeSpan.FromMilliseconds((long)answer[1]));
+        // Every take of this instance waits for that, not only the one that found Redis back: takes run side by side.
+        if (!drained.IsCompleted)
+        {
+            try
+            {
+                await drained.WaitAsync(cancellationToken);
+            }
+            catch (OperationCanceledException) when (taken)
+            {
+                GiveUp(place);
+                throw;
+            }
+        }
+
+        return (taken, TimeSpan.FromMilliseconds((long)answer[1]));
     }
 
     // One round trip: the answered places not yet told to Redis, and a place to take ("" for none). A try that fails
@@ -280,25 +305,21 @@ public sealed class SharedApiThrottle : ApiBudget
         }
         catch (Exception exception)
         {
-            lock (_lock)
-            {
-                _toCarry.InsertRange(0, carried);
-                // A take whose answer was lost may hold a place nobody uses: given up with the next carry, as answered a window ago
-                // (so it counts for nothing), instead of blocking the budget for the longest call.
-                if (place.Length > 0 && exception is RegistryUnavailableException { MayHaveLanded: true })
-                    _toCarry.Add((place, _clock.GetTimestamp() - (long)(WindowMs / 1000.0 * _clock.TimestampFrequency)));
-            }
-
+            lock (_lock) _toCarry.InsertRange(0, carried);
+            // A take whose answer was lost may hold a place nobody uses: given up, instead of blocking the budget for the longest call.
+            if (place.Length > 0 && exception is RegistryUnavailableException { MayHaveLanded: true }) GiveUp(place);
+            // Carried again with the next take, or alone in a moment if none comes (an instance gone quiet must not keep them).
+            ArmCarry(CarryAgainAfter);
             throw;
         }
     }
 
     // The calls made on this instance's share while Redis was away are not in Redis: their places end here first.
-    private async Task UntilFallbackPlacesExpireAsync(CancellationToken cancellationToken)
+    private async Task UntilFallbackPlacesExpireAsync()
     {
         if (_fallback.GetStatistics().TotalSuccessfulLeases == 0) return;
         while (_fallback.IdleDuration is not { } idle || idle < TimeSpan.FromMilliseconds(WindowMs))
-            await Task.Delay(AskAgainEvery, _clock, cancellationToken);
+            await Task.Delay(AskAgainEvery, _clock);
     }
 
     // The place's call has its answer: the place stays taken for a second more, which Redis hears with the next take (or
@@ -306,7 +327,6 @@ public sealed class SharedApiThrottle : ApiBudget
     private void GiveBack(string place)
     {
         TaskCompletionSource answered;
-        bool carryAlone;
         lock (_lock)
         {
             _running--;
@@ -314,30 +334,47 @@ public sealed class SharedApiThrottle : ApiBudget
             answered = _answered;
             _answered = NewSignal();
             _toCarry.Add((place, _clock.GetTimestamp()));
-            carryAlone = !_carryDue;
+        }
+
+        ArmCarry(CarryAnswersWithin);
+        answered.SetResult();
+    }
+
+    // A place taken for no call: it goes back as answered a window ago, so it counts for nothing from the next carry on.
+    private void GiveUp(string place)
+    {
+        lock (_lock) _toCarry.Add((place, _clock.GetTimestamp() - (long)(WindowMs / 1000.0 * _clock.TimestampFrequency)));
+        ArmCarry(CarryAnswersWithin);
+    }
+
+    // The places to carry go alone after delay, unless a take carries them first; one such carry is due at a time.
+    private void ArmCarry(TimeSpan delay)
+    {
+        lock (_lock)
+        {
+            if (_carryDue) return;
             _carryDue = true;
         }
 
-        if (carryAlone) _ = CarryAloneAsync();
-        answered.SetResult();
+        _ = CarryAloneAsync();
 
         async Task CarryAloneAsync()
         {
             try
             {
-                await Task.Delay(CarryAnswersWithin, _clock);
+                await Task.Delay(delay, _clock);
                 bool any;
                 lock (_lock) (_carryDue, any) = (false, _toCarry.Count > 0);
                 if (any) await CarryAsync("");
             }
             catch (RegistryUnavailableException exception)
             {
-                // They go with the next take; meanwhile Redis counts them as running, and a running place expires by itself.
+                // Armed again by the failure; meanwhile Redis counts them as running, and a running place expires by itself.
                 Away(exception);
             }
             catch (Exception exception)
             {
-                _logger.LogWarning(exception, "The shared API budget could not give answered places back to Redis; the next take carries them");
+                _logger.LogWarning(exception, "The shared API budget could not give answered places back to Redis; they go again in a moment");
             }
         }
     }

@@ -183,6 +183,24 @@ public sealed class When_instances_share_the_API_budget(RedisServer redis) : ICl
     }
 
     [Fact]
+    public async Task Should_free_the_places_of_takes_lost_in_a_stall_though_their_instance_calls_no_more()
+    {
+        var (stalled, other) = (Instance(), Instance());
+        await CallsThrough(stalled, 1, TimeSpan.Zero);
+
+        // Every place asked for at once while Redis stalls: the takes time out (the calls go on the instance's share),
+        // and Redis carries them out when it wakes. Then the instance calls no more.
+        await redis.PauseAsync();
+        await CallsThrough(stalled, Concurrent, TimeSpan.Zero);
+        await redis.ResumeAsync();
+        var resumed = Stopwatch.StartNew();
+
+        // The other instance gets places soon: the lost takes' places were given up, not held for the longest call (31 s here).
+        await CallsThrough(other, Concurrent, TimeSpan.FromMilliseconds(100));
+        Assert.InRange(resumed.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
     public async Task Should_carry_each_answer_to_Redis_with_the_next_take()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
