@@ -20,4 +20,7 @@ public static class FailureReasons
 
     /// <summary>The command was unusable (empty or oversized job id, unknown task type); the API was not called.</summary>
     public const string InvalidCommand = "INVALID_COMMAND";
+
+    /// <summary>The job was cancelled (<c>CancelTaskResult</c>); <see cref="TaskFailed.ErrorMessage"/> holds the reason given, if any.</summary>
+    public const string Cancelled = "CANCELLED";
 }

@@ -13,4 +13,10 @@ public static class TaskResultsEndpoints
     /// broker refuses once the service has declared it as a replicated quorum queue.
     /// </summary>
     public static Uri CheckTaskResult { get; } = new("exchange:" + CommandQueue);
+
+    /// <summary>The service's queue for <see cref="GetTaskStatus"/> and <see cref="CancelTaskResult"/> (a quorum queue, like the command queue).</summary>
+    public const string ControlQueue = "task-results-control";
+
+    /// <summary>Where to send <see cref="GetTaskStatus"/> and <see cref="CancelTaskResult"/>: <c>exchange:task-results-control</c>, for the reason given at <see cref="CheckTaskResult"/>.</summary>
+    public static Uri Control { get; } = new("exchange:" + ControlQueue);
 }

@@ -58,6 +58,9 @@ public static class TaskResultsTelemetry
         /// <summary>A delivery that is not its chain's current step.</summary>
         public const string Stale = "stale";
 
+        /// <summary>The next step of a cancelled job's chain: it ends there.</summary>
+        public const string Cancelled = "cancelled";
+
         /// <summary>A delivery that checked, but another one took the chain meanwhile (a race after a crash).</summary>
         public const string Lost = "lost";
 

@@ -58,5 +58,40 @@ public static class WireSamples
             RequestId = "req-failed",
             LogId = "log-failed",
         },
+        new GetTaskStatus { JobId = "job-asked", TaskType = TaskTypes.HdColourMigration },
+        new CancelTaskResult { JobId = "job-cancelled", TaskType = TaskTypes.HdColourMigration, Reason = Awkward },
+        new TaskCancellation
+        {
+            JobId = "job-cancelled",
+            TaskType = TaskTypes.HdColourMigration,
+            Outcome = CancelOutcomes.Cancelled,
+            Status = new TaskStatus
+            {
+                JobId = "job-cancelled",
+                TaskType = TaskTypes.HdColourMigration,
+                State = TaskStates.Cancelled,
+                Available = true,
+                Message = "cancelled",
+                LastStatus = "QUEUING",
+                Attempts = 2,
+                NextCheckAt = null,
+                Deadline = At.AddMinutes(30),
+                FirstCheckAt = At,
+                UpdatedAt = At.AddSeconds(12.5),
+                Failed = new TaskFailed { JobId = "job-cancelled", TaskType = TaskTypes.HdColourMigration, Reason = FailureReasons.Cancelled, ErrorMessage = Awkward, Attempts = 2 },
+            },
+        },
+        new TaskStatus
+        {
+            JobId = "job-asked",
+            TaskType = TaskTypes.GenerateCartoonizedImage,
+            State = TaskStates.Succeeded,
+            Available = true,
+            Attempts = 1,
+            Deadline = At.AddMinutes(30),
+            FirstCheckAt = At,
+            UpdatedAt = At.AddSeconds(3),
+            Succeeded = new TaskSucceeded { JobId = "job-asked", TaskType = TaskTypes.GenerateCartoonizedImage, ResultUrls = ["https://files.example/results/c.png"], ResultsExpireAt = At.AddHours(24), Attempts = 1 },
+        },
     ];
 }

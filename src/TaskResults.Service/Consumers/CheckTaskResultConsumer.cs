@@ -57,6 +57,9 @@ public sealed class CheckTaskResultConsumer(
             case ChainStep.Finished finished:
                 await Replay(context, finished.End);
                 return;
+            case ChainStep.Cancelled:
+                Skip(command, ChainSkips.Cancelled);
+                return;
             case ChainStep.Stale stale:
                 Skip(command, ChainSkips.Stale, $"{progress.Chain?.Token}{(progress.Chain?.Since is { } since ? $" since {since}" : "")} against {stale.Current}");
                 return;
@@ -206,6 +209,7 @@ public sealed class CheckTaskResultConsumer(
         {
             ChainSkips.Duplicate => "its chain of checks is live (a duplicate command)",
             ChainSkips.Stale => "this delivery is not its chain's current step (a fork):",
+            ChainSkips.Cancelled => "the job was cancelled: its chain ends here",
             _ => "another delivery holds its chain",
         }, chains ?? "");
     }

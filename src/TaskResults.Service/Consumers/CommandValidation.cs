@@ -9,10 +9,13 @@ public static class CommandValidation
     public const int MaxJobIdLength = 256;
 
     /// <summary>Why the command cannot be checked, or null when it can.</summary>
-    public static string? FindProblem(CheckTaskResult command)
+    public static string? FindProblem(CheckTaskResult command) => FindJobProblem(command.JobId, command.TaskType);
+
+    /// <summary>Why no job has this id and task type (so none is asked about), or null when one could.</summary>
+    public static string? FindJobProblem(string? jobId, string? taskType)
     {
-        if (FindJobIdProblem(command.JobId) is { } problem) return problem;
-        if (!TaskTypes.All.Contains(command.TaskType)) return $"TaskType must be one of {string.Join(", ", TaskTypes.All)}.";
+        if (FindJobIdProblem(jobId) is { } problem) return problem;
+        if (taskType is null || !TaskTypes.All.Contains(taskType)) return $"TaskType must be one of {string.Join(", ", TaskTypes.All)}.";
         return null;
     }
 

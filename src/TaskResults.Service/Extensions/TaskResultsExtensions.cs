@@ -164,6 +164,10 @@ public static class TaskResultsExtensions
 
     private static AILabToolsOptions Api(IServiceProvider provider) => provider.GetRequiredService<IOptions<AILabToolsOptions>>().Value;
 
-    public static void AddTaskResultsConsumers(this IBusRegistrationConfigurator configurator) =>
+    public static void AddTaskResultsConsumers(this IBusRegistrationConfigurator configurator)
+    {
         configurator.AddConsumer<CheckTaskResultConsumer, CheckTaskResultConsumerDefinition>();
+        configurator.AddConsumer<GetTaskStatusConsumer, ControlConsumerDefinition<GetTaskStatusConsumer>>();
+        configurator.AddConsumer<CancelTaskResultConsumer, ControlConsumerDefinition<CancelTaskResultConsumer>>();
+    }
 }

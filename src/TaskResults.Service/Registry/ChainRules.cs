@@ -1,3 +1,5 @@
+using TaskResults.Contracts;
+
 namespace TaskResults.Service.Registry;
 
 /// <summary>What a store writes for a decision: the result, and the record to write (null: nothing).</summary>
@@ -40,6 +42,8 @@ public static class ChainRules
 
         if (record.State != JobState.Pending)
         {
+            // The chain of a cancelled job ends at its next step, silently: the cancel published the event.
+            if (record.State == JobState.Cancelled && known) return new(new ChainStep.Cancelled(), null);
             // A late sender, or the finishing step delivered again: the same event again. A fork: nothing.
             return new(token is null || known ? new ChainStep.Finished(record.End!) : new ChainStep.Stale(record.Chain), null);
         }
@@ -91,6 +95,8 @@ public static class ChainRules
     /// <summary>The job ended: keep its event for the retention, or false when another delivery holds the chain (it publishes, not this one).</summary>
     public static Decision<bool> Finish(JobRecord? record, ChainLink link, JobEnd end, int attempts, DateTimeOffset now, RegistryOptions options)
     {
+        // Cancelled while this check ran: its answer comes too late, the job's event is the cancel's.
+        if (record is { State: JobState.Cancelled }) return new(false, null);
         if (record is { State: not JobState.Pending }) return new(link.Token == record.Chain, null);
         // A chain started while the registry was away ("") ends its job too: its answer is as good as any; so does any
         // step taken without the registry once the chain the registry knows has died.
@@ -110,6 +116,26 @@ public static class ChainRules
         };
         return new(true, finished);
     }
+
+    /// <summary>
+    /// Stop a pending job: it keeps <paramref name="cancelled"/> as its terminal event for the retention, and its chain
+    /// ends at its next delivery. A finished job, or one the registry does not know, changes nothing; a job cancelled
+    /// before is cancelled still (its event is sent again: events are at least once).
+    /// </summary>
+    public static Decision<CancelOutcome> Cancel(JobRecord? record, TaskFailed cancelled, DateTimeOffset now, RegistryOptions options) => record switch
+    {
+        null => new(CancelOutcome.Unknown, null),
+        { State: JobState.Cancelled } => new(CancelOutcome.AlreadyCancelled, null),
+        { State: not JobState.Pending } => new(CancelOutcome.AlreadyFinished, null),
+        _ => new(CancelOutcome.Cancelled, record with
+        {
+            State = JobState.Cancelled,
+            NextCheckAt = null,
+            End = new JobEnd(null, cancelled with { Attempts = record.Attempts }),
+            UpdatedAt = now,
+            ExpiresAt = now + options.Retention,
+        }),
+    };
 
     // Whether the delivery holding link is the chain's current or previous step, or descends from one of them.
     private static bool Holds(JobRecord record, ChainLink link) =>
@@ -137,6 +163,15 @@ public static class ChainRules
         UpdatedAt = now,
         ExpiresAt = (deadline > now ? deadline : now) + options.Retention,
     };
+}
+
+/// <summary>What a cancel did: <see cref="Cancelled"/> and <see cref="AlreadyCancelled"/> publish the job's <c>TaskFailed</c> (<c>CANCELLED</c>).</summary>
+public enum CancelOutcome
+{
+    Cancelled,
+    AlreadyCancelled,
+    AlreadyFinished,
+    Unknown,
 }
 
 /// <summary>What a pending (or transiently failed) check leaves in the registry.</summary>

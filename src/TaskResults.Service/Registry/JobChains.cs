@@ -1,3 +1,4 @@
+using TaskResults.Contracts;
 using Microsoft.Extensions.Options;
 using TaskResults.Service.Scheduling;
 
@@ -69,6 +70,30 @@ public sealed class JobChains(IOptions<RegistryOptions> options, TimeProvider cl
         var now = clock.GetUtcNow();
         return Guarded(async () => (await store.UpdateAsync(job, record => ChainRules.Finish(record, link, end, attempts, now, _options), link.Seen, cancellationToken)).Result,
             () => true);
+    }
+
+    /// <summary>
+    /// Stops the job (<see cref="ChainRules.Cancel"/>): what it did, and the job's record after it (its terminal event
+    /// to publish when cancelled). Null when there is no registry or it cannot be reached: nothing was changed.
+    /// </summary>
+    public async Task<(CancelOutcome Outcome, JobRecord? Record)?> CancelAsync(JobKey job, TaskFailed cancelled, CancellationToken cancellationToken)
+    {
+        if (store is null) return null;
+        var now = clock.GetUtcNow();
+        return await Guarded<(CancelOutcome, JobRecord?)?>(
+            async () =>
+            {
+                var (outcome, stored) = await store.UpdateAsync(job, record => ChainRules.Cancel(record, cancelled, now, _options), null, cancellationToken);
+                return (outcome, stored.Record);
+            },
+            () => null);
+    }
+
+    /// <summary>The job's record (null: unknown, or forgotten after the retention); Available is false without a registry, or when it cannot be reached.</summary>
+    public async Task<(bool Available, JobRecord? Record)> StatusAsync(JobKey job, CancellationToken cancellationToken)
+    {
+        if (store is null) return (false, null);
+        return await Guarded(async () => (true, await store.GetAsync(job, cancellationToken)), () => (false, (JobRecord?)null));
     }
 
     private async Task<T> Guarded<T>(Func<Task<T>> call, Func<T> withoutRegistry)

@@ -10,6 +10,9 @@ public enum JobState
     Pending,
     Succeeded,
     Failed,
+
+    /// <summary>Stopped by a <c>CancelTaskResult</c>: its <c>TaskFailed</c> (reason <c>CANCELLED</c>) is published, its chain ends at its next delivery.</summary>
+    Cancelled,
 }
 
 /// <summary>A finished job's terminal event, kept so a late sender gets it again without a call.</summary>
@@ -96,4 +99,7 @@ public abstract record ChainStep
 
     /// <summary>A command for a finished job within the retention: its terminal event again, without a call.</summary>
     public sealed record Finished(JobEnd End) : ChainStep;
+
+    /// <summary>The next step of a cancelled job's chain: the chain ends here, without a call and without an event (the cancel published it).</summary>
+    public sealed record Cancelled : ChainStep;
 }

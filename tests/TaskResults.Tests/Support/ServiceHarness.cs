@@ -56,6 +56,13 @@ public sealed class ServiceHarness : IAsyncDisposable
         await endpoint.Send(command, context => configure?.Invoke(context));
     }
 
+    /// <summary>Asks the service's control queue, as another service would with <c>IRequestClient</c>.</summary>
+    public async Task<TResponse> Ask<TRequest, TResponse>(TRequest request) where TRequest : class where TResponse : class
+    {
+        var client = Harness.Bus.CreateRequestClient<TRequest>(new Uri("queue:" + TaskResultsEndpoints.ControlQueue), RequestTimeout.After(s: 10));
+        return (await client.GetResponse<TResponse>(request)).Message;
+    }
+
     /// <summary>The events of type <typeparamref name="T"/> published for one job, in order.</summary>
     public IReadOnlyList<T> Events<T>(string jobId) where T : class =>
         Harness.Published.Select<T>().Select(m => m.Context.Message).Where(m => JobIdOf(m) == jobId).ToList();
