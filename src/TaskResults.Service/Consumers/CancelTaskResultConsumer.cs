@@ -1,5 +1,7 @@
 using MassTransit;
+using Microsoft.Extensions.Options;
 using TaskResults.Contracts;
+using TaskResults.Service.Options;
 using TaskResults.Service.Registry;
 
 namespace TaskResults.Service.Consumers;
@@ -9,9 +11,10 @@ namespace TaskResults.Service.Consumers;
 /// (<see cref="FailureReasons.Cancelled"/>) goes out at once under the cancel's CorrelationId, and its chain ends at
 /// its next delivery. Answers with <see cref="TaskCancellation"/> when asked as a request.
 /// </summary>
-public sealed class CancelTaskResultConsumer(JobChains chains, ILogger<CancelTaskResultConsumer> logger) : IConsumer<CancelTaskResult>
+public sealed class CancelTaskResultConsumer(JobChains chains, IOptions<AILabToolsOptions> api, ILogger<CancelTaskResultConsumer> logger)
+    : IConsumer<CancelTaskResult>
 {
-    /// <summary>A reason longer than this is cut: it is a few words for an operator, not a document.</summary>
+    /// <summary>A reason longer than this is cut (an excerpt, control characters out): a few words for an operator, not a document.</summary>
     public const int MaxReasonLength = 500;
 
     public async Task Consume(ConsumeContext<CancelTaskResult> context)
@@ -24,7 +27,7 @@ public sealed class CancelTaskResultConsumer(JobChains chains, ILogger<CancelTas
         }
 
         var job = new JobKey(taskType, jobId);
-        var reason = context.Message.Reason is { Length: > MaxReasonLength } longReason ? longReason[..MaxReasonLength] : context.Message.Reason;
+        var reason = ForeignText.Excerpt(context.Message.Reason, MaxReasonLength, api.Value.ApiKey);
         var cancelled = new TaskFailed { JobId = jobId, TaskType = taskType, Reason = FailureReasons.Cancelled, ErrorMessage = reason ?? "Cancelled." };
         var done = await chains.CancelAsync(job, cancelled, context.CancellationToken);
         if (done is not var (outcome, record))

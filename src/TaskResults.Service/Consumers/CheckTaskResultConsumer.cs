@@ -57,8 +57,10 @@ public sealed class CheckTaskResultConsumer(
             case ChainStep.Finished finished:
                 await Replay(context, finished.End);
                 return;
-            case ChainStep.Cancelled:
+            case ChainStep.Cancelled cancelled:
+                // The cancel published the event; again here, so that nothing is lost if that publish was.
                 Skip(command, ChainSkips.Cancelled);
+                await Publish(context, cancelled.End.Failed!);
                 return;
             case ChainStep.Stale stale:
                 Skip(command, ChainSkips.Stale, $"{progress.Chain?.Token}{(progress.Chain?.Since is { } since ? $" since {since}" : "")} against {stale.Current}");
@@ -209,7 +211,7 @@ public sealed class CheckTaskResultConsumer(
         {
             ChainSkips.Duplicate => "its chain of checks is live (a duplicate command)",
             ChainSkips.Stale => "this delivery is not its chain's current step (a fork):",
-            ChainSkips.Cancelled => "the job was cancelled: its chain ends here",
+            ChainSkips.Cancelled => "the job was cancelled: its chain ends here (its TaskFailed sent again)",
             _ => "another delivery holds its chain",
         }, chains ?? "");
     }

@@ -9,6 +9,8 @@ public sealed class GetTaskStatusConsumer(JobChains chains) : IConsumer<GetTaskS
 {
     public async Task Consume(ConsumeContext<GetTaskStatus> context)
     {
+        // Without an address to answer to, MassTransit would publish the answer to anyone bound to TaskStatus.
+        if (context.ResponseAddress is null) return;
         var (jobId, taskType) = (context.Message.JobId, context.Message.TaskType);
         if (CommandValidation.FindJobProblem(jobId, taskType) is { } problem)
         {

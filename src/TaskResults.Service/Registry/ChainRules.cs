@@ -42,8 +42,8 @@ public static class ChainRules
 
         if (record.State != JobState.Pending)
         {
-            // The chain of a cancelled job ends at its next step, silently: the cancel published the event.
-            if (record.State == JobState.Cancelled && known) return new(new ChainStep.Cancelled(), null);
+            // The chain of a cancelled job ends at its next step, which sends the cancel's event again (in case its publish was lost).
+            if (record.State == JobState.Cancelled && known) return new(new ChainStep.Cancelled(record.End!), null);
             // A late sender, or the finishing step delivered again: the same event again. A fork: nothing.
             return new(token is null || known ? new ChainStep.Finished(record.End!) : new ChainStep.Stale(record.Chain), null);
         }
@@ -133,7 +133,8 @@ public static class ChainRules
             NextCheckAt = null,
             End = new JobEnd(null, cancelled with { Attempts = record.Attempts }),
             UpdatedAt = now,
-            ExpiresAt = now + options.Retention,
+            // Never sooner than the pending record would have gone: a step still waiting must find it, not start the job again.
+            ExpiresAt = record.ExpiresAt > now + options.Retention ? record.ExpiresAt : now + options.Retention,
         }),
     };
 

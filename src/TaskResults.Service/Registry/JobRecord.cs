@@ -100,6 +100,6 @@ public abstract record ChainStep
     /// <summary>A command for a finished job within the retention: its terminal event again, without a call.</summary>
     public sealed record Finished(JobEnd End) : ChainStep;
 
-    /// <summary>The next step of a cancelled job's chain: the chain ends here, without a call and without an event (the cancel published it).</summary>
-    public sealed record Cancelled : ChainStep;
+    /// <summary>The next step of a cancelled job's chain: the chain ends here, without a call; the cancel's event goes again (events are at least once).</summary>
+    public sealed record Cancelled(JobEnd End) : ChainStep;
 }

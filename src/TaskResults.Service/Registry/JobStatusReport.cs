@@ -44,8 +44,8 @@ public static class JobStatusReport
     /// <summary>A request about a job no API could have handed out: Unknown, and why.</summary>
     public static TaskStatus Unusable(string? jobId, string? taskType, string problem) => new()
     {
-        JobId = jobId ?? "",
-        TaskType = taskType ?? "",
+        JobId = ForeignText.Excerpt(jobId, ForeignText.SenderExcerpt) ?? "",
+        TaskType = ForeignText.Excerpt(taskType, ForeignText.SenderExcerpt) ?? "",
         State = TaskStates.Unknown,
         Available = true,
         Message = problem,

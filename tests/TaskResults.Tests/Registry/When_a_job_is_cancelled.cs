@@ -42,6 +42,24 @@ public sealed class When_a_job_is_cancelled(RedisServer redis) : IClassFixture<R
 
     [Theory]
     [MemberData(nameof(RegistryStores.Both), MemberType = typeof(RegistryStores))]
+    public async Task Should_end_the_chain_though_its_next_step_comes_after_the_retention(RegistryStore store)
+    {
+        // A step waits longer than the retention (a long outage, or a retention shorter than the wait): the cancel still holds.
+        var job = new JobKey(TaskTypes.HdColourMigration, "cancel-kept");
+        var chains = _stores.Chains(store, options => options.Retention = TimeSpan.FromSeconds(2));
+        var step1 = ((ChainStep.Check)await chains.BeginAsync(job, _stores.Delivery(), RegistryStores.NewSender(), Now, default)).Link!;
+        var (_, step2) = await chains.AdvanceAsync(job, step1, _stores.Pending(attempts: 1), default);
+        await chains.CancelAsync(job, Cancelled(job), default);
+
+        // Redis expires records by its own clock: real seconds pass there, fake ones here.
+        _stores.Clock.Advance(TimeSpan.FromSeconds(3));
+        if (store == RegistryStore.Redis) await Task.Delay(TimeSpan.FromSeconds(3));
+
+        Assert.IsType<ChainStep.Cancelled>(await chains.BeginAsync(job, _stores.Delivery(step2, 2), RegistryStores.NewSender(), Now, default));
+    }
+
+    [Theory]
+    [MemberData(nameof(RegistryStores.Both), MemberType = typeof(RegistryStores))]
     public async Task Should_publish_nothing_for_a_check_that_was_running_when_the_job_was_cancelled(RegistryStore store)
     {
         var job = new JobKey(TaskTypes.HdColourMigration, "cancel-running");
