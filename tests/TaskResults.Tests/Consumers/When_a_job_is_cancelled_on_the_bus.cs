@@ -16,12 +16,7 @@ public sealed class When_a_job_is_cancelled_on_the_bus
     public async Task Should_publish_its_end_at_once_and_end_its_chain_without_a_call()
     {
         // Five seconds between checks: the cancel lands while the job waits, even on a busy machine.
-        await using var service = await ServiceHarness.StartAsync(settings =>
-        {
-            settings["Registry:Store"] = "InMemory";
-            settings["Polling:Interval"] = "00:00:05";
-            settings["Polling:MaxInterval"] = "00:00:05";
-        }, inactivity: TimeSpan.FromSeconds(8));
+        await using var service = await ServiceHarness.WithRegistryAsync(interval: TimeSpan.FromSeconds(5), inactivity: TimeSpan.FromSeconds(8));
         service.Harness.TestTimeout = TimeSpan.FromSeconds(30);
         service.Api.Script("stopped", FakeResponse.Status("QUEUING"), FakeResponse.Status("PROCESS_SUCCESS", resultUrl: "https://files.example/too-late.png"));
         await service.Send(new CheckTaskResult { JobId = "stopped", TaskType = TaskTypes.HdColourMigration });
@@ -47,7 +42,7 @@ public sealed class When_a_job_is_cancelled_on_the_bus
     [Fact]
     public async Task Should_keep_the_reason_to_an_excerpt_without_the_API_key()
     {
-        await using var service = await ServiceHarness.StartAsync(settings => settings["Registry:Store"] = "InMemory");
+        await using var service = await ServiceHarness.WithRegistryAsync();
         service.Api.Script("noisy", FakeResponse.Status("QUEUING"));
         await service.Send(new CheckTaskResult { JobId = "noisy", TaskType = TaskTypes.HdColourMigration });
         await service.WaitFor<TaskPending>("noisy");
@@ -63,7 +58,7 @@ public sealed class When_a_job_is_cancelled_on_the_bus
     [Fact]
     public async Task Should_leave_a_finished_job_as_it_was()
     {
-        await using var service = await ServiceHarness.StartAsync(settings => settings["Registry:Store"] = "InMemory");
+        await using var service = await ServiceHarness.WithRegistryAsync();
         service.Api.Script("done", FakeResponse.Status("PROCESS_SUCCESS", resultUrl: "https://files.example/done.png"));
         await service.Send(new CheckTaskResult { JobId = "done", TaskType = TaskTypes.HdColourMigration });
         await service.WaitFor<TaskSucceeded>("done");

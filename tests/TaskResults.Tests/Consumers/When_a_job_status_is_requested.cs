@@ -14,12 +14,7 @@ public sealed class When_a_job_status_is_requested
     public async Task Should_answer_with_a_pending_jobs_last_status_attempts_and_next_check()
     {
         // A long interval: the job waits, pending, while it is asked about.
-        await using var service = await ServiceHarness.StartAsync(settings =>
-        {
-            settings["Registry:Store"] = "InMemory";
-            settings["Polling:Interval"] = "00:00:30";
-            settings["Polling:MaxInterval"] = "00:00:30";
-        });
+        await using var service = await ServiceHarness.WithRegistryAsync(interval: TimeSpan.FromSeconds(30));
         service.Api.Script("asked", FakeResponse.Status("QUEUING"));
         await service.Send(new CheckTaskResult { JobId = "asked", TaskType = TaskTypes.HdColourMigration });
         var pending = (await service.WaitFor<TaskPending>("asked")).Context.Message;
@@ -35,7 +30,7 @@ public sealed class When_a_job_status_is_requested
     [Fact]
     public async Task Should_answer_with_a_finished_jobs_event()
     {
-        await using var service = await ServiceHarness.StartAsync(settings => settings["Registry:Store"] = "InMemory");
+        await using var service = await ServiceHarness.WithRegistryAsync();
         service.Api.Script("finished", FakeResponse.Status("PROCESS_SUCCESS", resultUrl: "https://files.example/finished.png"));
         await service.Send(new CheckTaskResult { JobId = "finished", TaskType = TaskTypes.HdColourMigration });
         var succeeded = (await service.WaitFor<TaskSucceeded>("finished")).Context.Message;
@@ -50,7 +45,7 @@ public sealed class When_a_job_status_is_requested
     [Fact]
     public async Task Should_say_unknown_for_a_job_it_never_saw_and_for_one_no_API_could_have_named()
     {
-        await using var service = await ServiceHarness.StartAsync(settings => settings["Registry:Store"] = "InMemory");
+        await using var service = await ServiceHarness.WithRegistryAsync();
 
         var never = await service.Ask<GetTaskStatus, TaskStatus>(StatusOf("never-seen"));
         var absurd = await service.Ask<GetTaskStatus, TaskStatus>(StatusOf(new string('x', 5000)));

@@ -10,7 +10,7 @@ namespace TaskResults.Tests.Consumers;
 /// </summary>
 public sealed class When_a_registry_keeps_one_chain_per_job
 {
-    private static Task<ServiceHarness> Start() => ServiceHarness.StartAsync(settings => settings["Registry:Store"] = "InMemory");
+    private static Task<ServiceHarness> Start() => ServiceHarness.WithRegistryAsync();
 
     [Fact]
     public async Task Should_answer_a_late_sender_with_the_same_event_and_no_call()

@@ -49,6 +49,17 @@ public sealed class ServiceHarness : IAsyncDisposable
         return new ServiceHarness(provider, harness, api);
     }
 
+    /// <summary>
+    /// The service with a job registry in memory (Registry:Store=InMemory); with <paramref name="interval"/>, that long
+    /// between checks of a pending job (a job that waits while the spec asks about it or cancels it).
+    /// </summary>
+    public static Task<ServiceHarness> WithRegistryAsync(TimeSpan? interval = null, TimeSpan? inactivity = null) => StartAsync(settings =>
+    {
+        settings["Registry:Store"] = "InMemory";
+        if (interval is not { } wait) return;
+        settings["Polling:Interval"] = settings["Polling:MaxInterval"] = wait.ToString();
+    }, inactivity: inactivity);
+
     /// <summary>Sends the command to the service's queue, as another service would.</summary>
     public async Task Send<T>(T command, Action<SendContext<T>>? configure = null) where T : class
     {
