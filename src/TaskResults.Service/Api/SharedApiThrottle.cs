@@ -35,6 +35,8 @@ public sealed class SharedApiThrottle : ApiBudget
     private const int WindowMs = 1010;
     // How often a caller waiting for an answer (every place is a running call) asks again.
     private static readonly TimeSpan AskAgainEvery = TimeSpan.FromMilliseconds(10);
+    // The longest a caller in line sleeps before it asks again.
+    private static readonly TimeSpan LongestWait = TimeSpan.FromMilliseconds(50);
     // An answer's place goes back to Redis with the next take, or alone when no take comes within this.
     internal static readonly TimeSpan CarryAnswersWithin = TimeSpan.FromMilliseconds(10);
     // After a carry failed, it goes again after this (calls skip Redis for a second after a failure anyway).
@@ -211,8 +213,9 @@ public sealed class SharedApiThrottle : ApiBudget
                     if (taken) return Granted(place);
 
                     // Every place is taken: wait until the oldest answered one leaves the window, or (every place a running call)
-                    // ask again in a moment; an answer here frees a place at once.
-                    var delay = wait > TimeSpan.Zero ? wait : AskAgainEvery;
+                    // ask again in a moment; an answer here frees a place at once. Never long: another instance's answer reaches
+                    // Redis when it is carried, and its place may leave the window before the one this wait was told of.
+                    var delay = wait > TimeSpan.Zero ? TimeSpan.FromTicks(Math.Min(wait.Ticks, LongestWait.Ticks)) : AskAgainEvery;
                     await Task.WhenAny(Task.Delay(delay, _clock, cancellationToken), answered);
                     cancellationToken.ThrowIfCancellationRequested();
                 }
