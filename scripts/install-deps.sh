@@ -2,7 +2,7 @@
 # Debian packages the tests and local runs need; installs only what is missing.
 set -euo pipefail
 needed=()
-for package in rabbitmq-server python3-pika docker-compose redis-server; do
+for package in rabbitmq-server python3-pika docker-compose redis-server chromium chromium-driver; do
   # "install ok installed", not merely known to dpkg (a removed package keeps its config).
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || needed+=("$package")
 done

@@ -35,6 +35,27 @@ public record TaskStatus
 
     /// <summary>A failed or cancelled job's terminal event.</summary>
     public TaskFailed? Failed { get; init; }
+
+    /// <summary>The job's trace (W3C trace id, 32 hex digits): every check of a job is in one trace.</summary>
+    public string? TraceId { get; init; }
+
+    /// <summary>The job's latest checks, oldest first (the registry keeps the last ten).</summary>
+    public IReadOnlyList<TaskCheck>? Checks { get; init; }
+}
+
+/// <summary>One check of a job, as the registry remembers it.</summary>
+public record TaskCheck
+{
+    public DateTimeOffset At { get; init; }
+
+    /// <summary>Which check of the job this was (1 for the first).</summary>
+    public int Attempt { get; init; }
+
+    /// <summary>The status the API reported (e.g. <c>QUEUING</c>), or the failure's reason; null when the call got no answer.</summary>
+    public string? Status { get; init; }
+
+    /// <summary>One of <see cref="TaskStates"/>: what the job was after this check.</summary>
+    public string State { get; init; } = "";
 }
 
 /// <summary>The values of <see cref="TaskStatus.State"/> (wire values).</summary>

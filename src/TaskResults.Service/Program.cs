@@ -1,3 +1,4 @@
+using TaskResults.Service.Admin;
 using TaskResults.Service.Cli;
 using TaskResults.Service.Extensions;
 
@@ -15,5 +16,6 @@ var app = builder.Build();
 if (!await app.Services.ValidateOptionsAsync()) return HostRunExtensions.ConfigurationError;
 
 app.MapDefaultEndpoints();
+app.MapJobEndpoints();
 
 return await app.RunWithConfigurationLineAsync();

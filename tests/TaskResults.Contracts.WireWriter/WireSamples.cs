@@ -92,6 +92,8 @@ public static class WireSamples
             FirstCheckAt = At,
             UpdatedAt = At.AddSeconds(3),
             Succeeded = new TaskSucceeded { JobId = "job-asked", TaskType = TaskTypes.GenerateCartoonizedImage, ResultUrls = ["https://files.example/results/c.png"], ResultsExpireAt = At.AddHours(24), Attempts = 1 },
+            TraceId = "4bf92f3577b34da6a3ce929d0e0e4736",
+            Checks = [new TaskCheck { At = At.AddSeconds(3), Attempt = 1, Status = "PROCESS_SUCCESS", State = TaskStates.Succeeded }],
         },
     ];
 }

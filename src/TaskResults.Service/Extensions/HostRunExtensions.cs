@@ -47,10 +47,11 @@ public static class HostRunExtensions
     private static void LogEffectiveConfiguration(WebApplication app)
     {
         var bus = app.Services.GetRequiredService<IOptions<MessageBusOptions>>().Value;
-        app.Logger.LogInformation("TaskResults starting. AILabTools: {Api}. Polling: {Polling}. Bus: {Transport} {Broker}, {Rescheduling}. Registry: {Registry}",
+        app.Logger.LogInformation("TaskResults starting. AILabTools: {Api}. Polling: {Polling}. Bus: {Transport} {Broker}, {Rescheduling}. Registry: {Registry}. Jobs endpoints: {Admin}",
             app.Services.GetRequiredService<IOptions<AILabToolsOptions>>().Value.ToString(),
             app.Services.GetRequiredService<IOptions<PollingOptions>>().Value.ToString(),
             bus.Transport, bus.Transport == BusTransport.RabbitMq ? bus.RabbitMqForLogs : "", bus.Rescheduling,
-            app.Services.GetRequiredService<IOptions<Registry.RegistryOptions>>().Value.ToString());
+            app.Services.GetRequiredService<IOptions<Registry.RegistryOptions>>().Value.ToString(),
+            app.Services.GetRequiredService<IOptions<Admin.AdminOptions>>().Value.ToString());
     }
 }

@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using TaskResults.Service.Admin;
 using TaskResults.Service.Broker;
 using TaskResults.Service.Api;
 using TaskResults.Service.Consumers;
@@ -24,6 +25,7 @@ public static class TaskResultsExtensions
         if (rabbitMq && bus.Rescheduling == RecheckDelivery.WaitQueues) builder.Services.AddSingleton<IRecheckScheduler, WaitQueueRecheckScheduler>();
 
         builder.Services.AddTaskResultsCore();
+        builder.Services.AddJobEndpoints();
         // A consumer whose connection died stops waiting for its checks after this and reconnects (BusSupervisor).
         // Not a graceful stop's: BusSupervisor.StopAsync gives the checks in flight MessageBus:StopTimeout.
         builder.Services.Configure<MassTransitHostOptions>(host => host.StopTimeout = ConsumerWatch.BusStopTimeout);
@@ -159,6 +161,7 @@ public static class TaskResultsExtensions
             };
             return new JobChains(options, provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<ILogger<JobChains>>(), store);
         });
+        services.AddSingleton<JobCancellation>();
         services.AddHealthChecks().AddCheck<RegistryHealthCheck>("job registry");
     }
 

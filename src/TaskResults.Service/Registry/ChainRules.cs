@@ -31,9 +31,9 @@ public static class ChainRules
     /// caller that takes the write for failed carries on with the token written).
     /// </summary>
     public static Decision<ChainStep> Begin(JobRecord? record, ChainLink? link, SenderCommand command, string newToken, Scheduling.CheckProgress progress,
-        DateTimeOffset now, RegistryOptions options)
+        DateTimeOffset now, RegistryOptions options, string? traceId = null)
     {
-        if (record is null) return Start(link?.Token ?? newToken, command, progress, now, options);
+        if (record is null) return Start(link?.Token ?? newToken, command, progress, now, options, traceId);
 
         // The command that started the chain, delivered again (its instance died before the ack): it is the chain's first step.
         if (link is null && record.State == JobState.Pending && record.FirstChain is { } first && command.IsSameAs(record.StartedBy)) link = new ChainLink(first);
@@ -65,10 +65,10 @@ public static class ChainRules
 
         // A new chain (a sender's command, or one started while the registry was away): only if the job's has died.
         if (token is null || link is { Recorded: false, Since: "" })
-            return now < record.LiveUntil ? new(new ChainStep.Duplicate(), null) : Start(token ?? newToken, command, progress, now, options);
+            return now < record.LiveUntil ? new(new ChainStep.Duplicate(), null) : Start(token ?? newToken, command, progress, now, options, traceId);
 
         // A step taken while the registry was away, of a chain it never knew: a fork while the job's chain lives, its only chain once that died.
-        if (link is { Recorded: false } && now >= record.LiveUntil) return Start(token!, command, progress, now, options);
+        if (link is { Recorded: false } && now >= record.LiveUntil) return Start(token!, command, progress, now, options, traceId);
 
         return new(new ChainStep.Stale(record.Chain), null);
     }
@@ -88,6 +88,7 @@ public static class ChainRules
             NextCheckAt = check.NextCheckAt,
             Deadline = check.Deadline,
             UpdatedAt = now,
+            Checks = JobRecordChecks.With(record?.Checks, new TaskCheck { At = now, Attempt = check.Attempts, Status = check.Status, State = TaskStates.Pending }),
         };
         return new(true, advanced);
     }
@@ -113,6 +114,13 @@ public static class ChainRules
             End = end,
             UpdatedAt = now,
             ExpiresAt = now + options.Retention,
+            Checks = JobRecordChecks.With(record?.Checks, new TaskCheck
+            {
+                At = now,
+                Attempt = attempts,
+                Status = end.Succeeded is null ? end.Failed!.Reason : "SUCCESS",
+                State = JobRecordChecks.WireValue(end.State),
+            }),
         };
         return new(true, finished);
     }
@@ -133,6 +141,8 @@ public static class ChainRules
             NextCheckAt = null,
             End = new JobEnd(null, cancelled with { Attempts = record.Attempts }),
             UpdatedAt = now,
+            Checks = JobRecordChecks.With(record.Checks,
+                new TaskCheck { At = now, Attempt = record.Attempts, Status = FailureReasons.Cancelled, State = TaskStates.Cancelled }),
             // Never sooner than the pending record would have gone: a step still waiting must find it, not start the job again.
             ExpiresAt = record.ExpiresAt > now + options.Retention ? record.ExpiresAt : now + options.Retention,
         }),
@@ -146,12 +156,14 @@ public static class ChainRules
     private static bool DescendsFrom(JobRecord record, ChainLink? link) =>
         link is { Recorded: false, Since.Length: > 0 } && (link.Since == record.Chain || link.Since == record.PreviousChain);
 
-    private static Decision<ChainStep> Start(string token, SenderCommand command, Scheduling.CheckProgress progress, DateTimeOffset now, RegistryOptions options) =>
+    private static Decision<ChainStep> Start(string token, SenderCommand command, Scheduling.CheckProgress progress, DateTimeOffset now, RegistryOptions options,
+        string? traceId) =>
         new(new ChainStep.Check(new ChainLink(token)), NewRecord(token, progress.FirstCheckAt, progress.Deadline, now, options) with
         {
             Attempts = progress.Attempt - 1,
             FirstChain = token,
             StartedBy = command.MessageId,
+            TraceId = traceId,
         });
 
     private static JobRecord NewRecord(string token, DateTimeOffset firstCheckAt, DateTimeOffset deadline, DateTimeOffset now, RegistryOptions options) => new()

@@ -15,7 +15,18 @@ public interface IJobStore
 
     /// <summary>The job's record, or null when the store has none (never known, or forgotten after the retention).</summary>
     Task<JobRecord?> GetAsync(JobKey job, CancellationToken cancellationToken);
+
+    /// <summary>The jobs in one state (of one task type, if named), newest activity (<see cref="JobRecord.UpdatedAt"/>) first, one page.</summary>
+    Task<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken);
 }
+
+/// <summary>Which jobs to list: those in <paramref name="State"/>, of <paramref name="TaskType"/> when named, from <paramref name="Offset"/> on.</summary>
+public sealed record JobQuery(JobState State, string? TaskType, int Limit, int Offset = 0);
+
+/// <summary>One page of a listing; <paramref name="NextOffset"/> is where the next page starts (null: this was the last).</summary>
+public sealed record JobPage(IReadOnlyList<ListedJob> Jobs, int? NextOffset);
+
+public readonly record struct ListedJob(JobKey Job, JobRecord Record);
 
 /// <summary>A job's record as a store held it, with the version a write compares against ("" for no record).</summary>
 public sealed record StoredRecord(string Version, JobRecord? Record)

@@ -32,6 +32,25 @@ public sealed class InMemoryJobStore(TimeProvider clock) : IJobStore
         lock (_records) return Task.FromResult(Live(job, clock.GetUtcNow()));
     }
 
+    // A scan of every record: the in-memory registry holds one instance's jobs, and is read by people, not per check.
+    public Task<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken)
+    {
+        lock (_records)
+        {
+            var now = clock.GetUtcNow();
+            var page = _records
+                .Where(pair => pair.Value.ExpiresAt > now && pair.Value.State == query.State && (query.TaskType is null || pair.Key.TaskType == query.TaskType))
+                .OrderByDescending(pair => pair.Value.UpdatedAt)
+                .Skip(query.Offset)
+                .Take(query.Limit + 1)
+                .Select(pair => new ListedJob(pair.Key, pair.Value))
+                .ToList();
+            var more = page.Count > query.Limit;
+            if (more) page.RemoveAt(query.Limit);
+            return Task.FromResult(new JobPage(page, more ? query.Offset + query.Limit : null));
+        }
+    }
+
     private JobRecord? Live(JobKey job, DateTimeOffset now) =>
         _records.TryGetValue(job, out var record) && record.ExpiresAt > now ? record : null;
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using TaskResults.Contracts;
 using Microsoft.Extensions.Options;
 using TaskResults.Service.Scheduling;
@@ -33,11 +34,13 @@ public sealed class JobChains(IOptions<RegistryOptions> options, TimeProvider cl
         if (store is null) return CheckWithoutRegistry;
         var link = progress.Chain;
         var newToken = ChainLink.NewToken();
+        // The job's trace: every check of a job is in the trace its first check started.
+        var traceId = Activity.Current is { } activity ? activity.TraceId.ToHexString() : null;
         return Guarded(
             async () =>
             {
                 // A sender's command is written on the guess that its job is new (one round trip); a step's delivery reads first.
-                var (step, stored) = await store.UpdateAsync(job, record => ChainRules.Begin(record, link, command, newToken, progress, now, _options),
+                var (step, stored) = await store.UpdateAsync(job, record => ChainRules.Begin(record, link, command, newToken, progress, now, _options, traceId),
                     link is null ? StoredRecord.Absent : null, cancellationToken);
                 return step is ChainStep.Check { Link: { } held } ? new ChainStep.Check(held with { Seen = stored }) : step;
             },
@@ -95,6 +98,15 @@ public sealed class JobChains(IOptions<RegistryOptions> options, TimeProvider cl
         if (store is null) return (false, null);
         return await Guarded(async () => (true, await store.GetAsync(job, cancellationToken)), () => (false, (JobRecord?)null));
     }
+
+    /// <summary>One page of the jobs <paramref name="query"/> names; Available is false without a registry, or when it cannot be reached.</summary>
+    public async Task<(bool Available, JobPage Page)> ListAsync(JobQuery query, CancellationToken cancellationToken)
+    {
+        if (store is null) return (false, NoJobs);
+        return await Guarded(async () => (true, await store.ListAsync(query, cancellationToken)), () => (false, NoJobs));
+    }
+
+    private static readonly JobPage NoJobs = new([], null);
 
     private async Task<T> Guarded<T>(Func<Task<T>> call, Func<T> withoutRegistry)
     {

@@ -58,8 +58,37 @@ public sealed record JobRecord
     /// <summary>The terminal event (finished jobs only).</summary>
     public JobEnd? End { get; init; }
 
+    /// <summary>The job's trace, as its first check saw it (null when it ran untraced).</summary>
+    public string? TraceId { get; init; }
+
+    /// <summary>The latest checks, oldest first: at most <see cref="JobRecordChecks.Kept"/>.</summary>
+    public IReadOnlyList<TaskCheck> Checks { get; init; } = [];
+
     /// <summary>When the store forgets the record: a pending job's deadline plus the retention, a finished job's end plus the retention.</summary>
     public DateTimeOffset ExpiresAt { get; init; }
+}
+
+/// <summary>A job's latest checks: enough to see what it has been doing, little enough to write with every check.</summary>
+public static class JobRecordChecks
+{
+    public const int Kept = 10;
+
+    /// <summary><paramref name="checks"/> and then <paramref name="check"/>, the oldest dropped beyond <see cref="Kept"/>.</summary>
+    public static IReadOnlyList<TaskCheck> With(IReadOnlyList<TaskCheck>? checks, TaskCheck check)
+    {
+        checks ??= [];
+        var skip = Math.Max(0, checks.Count + 1 - Kept);
+        return [.. checks.Skip(skip), check];
+    }
+
+    /// <summary>The wire value of <paramref name="state"/> (<see cref="TaskStates"/>).</summary>
+    public static string WireValue(JobState state) => state switch
+    {
+        JobState.Pending => TaskStates.Pending,
+        JobState.Succeeded => TaskStates.Succeeded,
+        JobState.Failed => TaskStates.Failed,
+        _ => TaskStates.Cancelled,
+    };
 }
 
 /// <summary>

@@ -23,13 +23,7 @@ public static class JobStatusReport
         {
             JobId = job.JobId,
             TaskType = job.TaskType,
-            State = record.State switch
-            {
-                JobState.Pending => TaskStates.Pending,
-                JobState.Succeeded => TaskStates.Succeeded,
-                JobState.Failed => TaskStates.Failed,
-                _ => TaskStates.Cancelled,
-            },
+            State = JobRecordChecks.WireValue(record.State),
             Available = true,
             LastStatus = record.LastStatus,
             Attempts = record.Attempts,
@@ -39,6 +33,8 @@ public static class JobStatusReport
             UpdatedAt = record.UpdatedAt,
             Succeeded = record.End?.Succeeded,
             Failed = record.End?.Failed,
+            TraceId = record.TraceId,
+            Checks = record.Checks,
         };
 
     /// <summary>A request about a job no API could have handed out: Unknown, and why.</summary>

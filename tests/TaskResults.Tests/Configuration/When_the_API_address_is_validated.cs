@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using TaskResults.Service.Options;
 
 namespace TaskResults.Tests.Configuration;
@@ -14,7 +13,7 @@ public sealed class When_the_API_address_is_validated
     [InlineData("http://www.ailabapi.com", true)]
     public void Should_refuse_plain_http_beyond_this_machine(string baseUrl, bool refused)
     {
-        var problems = Problems(new AILabToolsOptions { BaseUrl = baseUrl, ApiKey = "k" });
+        var problems = OptionsValidation.Problems(new AILabToolsOptions { BaseUrl = baseUrl, ApiKey = "k" });
 
         Assert.Equal(refused, problems.Any(p => p.Contains("AllowInsecureHttp", StringComparison.Ordinal)));
     }
@@ -22,13 +21,6 @@ public sealed class When_the_API_address_is_validated
     [Fact]
     public void Should_accept_plain_http_anywhere_when_explicitly_allowed()
     {
-        Assert.Empty(Problems(new AILabToolsOptions { BaseUrl = "http://simulator:8080", ApiKey = "k", AllowInsecureHttp = true }));
-    }
-
-    private static List<string> Problems(AILabToolsOptions options)
-    {
-        var results = new List<ValidationResult>();
-        Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true);
-        return results.Select(r => r.ErrorMessage ?? "").ToList();
+        Assert.Empty(OptionsValidation.Problems(new AILabToolsOptions { BaseUrl = "http://simulator:8080", ApiKey = "k", AllowInsecureHttp = true }));
     }
 }

@@ -1,25 +1,17 @@
-using System.ComponentModel.DataAnnotations;
 using TaskResults.Service.Registry;
 
 namespace TaskResults.Tests.Configuration;
 
 public sealed class When_the_job_registry_is_configured
 {
-    private static List<string> Problems(RegistryOptions options)
-    {
-        var results = new List<ValidationResult>();
-        Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true);
-        return results.Select(r => r.ErrorMessage!).ToList();
-    }
-
     [Fact]
     public void Should_need_a_Redis_connection_string_for_the_Redis_store() =>
-        Assert.Contains(Problems(new RegistryOptions { Store = RegistryStore.Redis }), p => p.Contains("ConnectionStrings:Redis", StringComparison.Ordinal));
+        Assert.Contains(OptionsValidation.Problems(new RegistryOptions { Store = RegistryStore.Redis }), p => p.Contains("ConnectionStrings:Redis", StringComparison.Ordinal));
 
     [Fact]
     public void Should_refuse_a_connection_string_Redis_cannot_read_without_repeating_it()
     {
-        var problems = Problems(new RegistryOptions { Store = RegistryStore.Redis, Redis = "localhost:6379,password=s3cret-pass,nonsense=1" });
+        var problems = OptionsValidation.Problems(new RegistryOptions { Store = RegistryStore.Redis, Redis = "localhost:6379,password=s3cret-pass,nonsense=1" });
         Assert.Single(problems);
         Assert.DoesNotContain("s3cret-pass", problems[0]);
     }
@@ -30,7 +22,7 @@ public sealed class When_the_job_registry_is_configured
     public void Should_show_where_Redis_is_but_never_its_password(string configuration, string shown)
     {
         var options = new RegistryOptions { Store = RegistryStore.Redis, Redis = configuration };
-        Assert.Empty(Problems(options));
+        Assert.Empty(OptionsValidation.Problems(options));
         Assert.Contains($"Redis={shown}", options.ToString());
         Assert.DoesNotContain("s3cret-pass", options.ToString());
     }

@@ -52,6 +52,12 @@ public sealed class When_a_net8_sender_writes_the_messages(Net8WireJson net8) : 
                 case IReadOnlyList<string> list:
                     Assert.Equal(list, Assert.IsAssignableFrom<IReadOnlyList<string>>(got));
                     break;
+                // A list of messages (a status's checks): item for item, field for field.
+                case System.Collections.IList items when want.GetType().IsGenericType:
+                    var gotItems = Assert.IsAssignableFrom<System.Collections.IList>(got);
+                    Assert.Equal(items.Count, gotItems.Count);
+                    for (var i = 0; i < items.Count; i++) AssertSameFields(items[i]!, gotItems[i]!, $"{path}.{property.Name}[{i}]");
+                    break;
                 // A message inside a message (a status's terminal event): field for field too.
                 case not null when want.GetType().Namespace == typeof(CheckTaskResult).Namespace && want.GetType().IsClass && want is not string:
                     Assert.True(got is not null, $"{path}.{property.Name}: expected {want}, got null.");

@@ -126,5 +126,7 @@ public sealed class When_a_registry_write_lands_but_times_out
         }
 
         public Task<JobRecord?> GetAsync(JobKey job, CancellationToken cancellationToken) => inner.GetAsync(job, cancellationToken);
+
+        public Task<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken) => inner.ListAsync(query, cancellationToken);
     }
 }

@@ -1,5 +1,11 @@
 using MassTransit;
 using MassTransit.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Logging;
+using TaskResults.Service.Admin;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using TaskResults.Service.Extensions;
@@ -12,20 +18,28 @@ namespace TaskResults.Tests.Support;
 /// </summary>
 public sealed class ServiceHarness : IAsyncDisposable
 {
-    private readonly ServiceProvider _provider;
+    /// <summary>The jobs endpoints' token in specs that turn them on.</summary>
+    public const string AdminToken = "spec-admin-token-0123456789";
 
-    private ServiceHarness(ServiceProvider provider, ITestHarness harness, FakeAILabToolsApi api)
+    private readonly IAsyncDisposable _services;
+
+    private ServiceHarness(IServiceProvider provider, IAsyncDisposable services, ITestHarness harness, FakeAILabToolsApi api, Uri? address = null)
     {
-        _provider = provider;
+        Services = provider;
+        _services = services;
         Harness = harness;
         Api = api;
+        Address = address;
     }
 
     public ITestHarness Harness { get; }
 
     public FakeAILabToolsApi Api { get; }
 
-    public IServiceProvider Services => _provider;
+    public IServiceProvider Services { get; }
+
+    /// <summary>Where the service's HTTP endpoints listen (<see cref="WithJobEndpointsAsync"/> only).</summary>
+    public Uri? Address { get; }
 
     public static async Task<ServiceHarness> StartAsync(Action<Dictionary<string, string?>>? configure = null, Action<IServiceCollection>? services = null, TimeSpan? inactivity = null)
     {
@@ -41,12 +55,53 @@ public sealed class ServiceHarness : IAsyncDisposable
         collection.AddMassTransitTestHarness(x => x.AddTaskResultsConsumers());
 
         var provider = collection.BuildServiceProvider(true);
+        return new ServiceHarness(provider, provider, await StartHarness(provider, inactivity), api);
+    }
+
+    /// <summary>
+    /// The service with its jobs endpoints on (Admin:Token = <see cref="AdminToken"/>) on a free port of 127.0.0.1, a
+    /// registry in memory, and <paramref name="interval"/> between checks of a pending job; <paramref name="configure"/> changes any of it.
+    /// </summary>
+    public static async Task<ServiceHarness> WithJobEndpointsAsync(TimeSpan interval, Action<Dictionary<string, string?>>? configure = null)
+    {
+        var api = await FakeAILabToolsApi.StartAsync();
+        var settings = TestConfiguration.For(api);
+        settings["Registry:Store"] = "InMemory";
+        settings["Admin:Token"] = AdminToken;
+        settings["Polling:Interval"] = settings["Polling:MaxInterval"] = interval.ToString();
+        configure?.Invoke(settings);
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Services.AddTaskResultsCore();
+        builder.Services.AddJobEndpoints();
+        builder.Services.AddMassTransitTestHarness(x => x.AddTaskResultsConsumers());
+        var app = builder.Build();
+        app.MapJobEndpoints();
+        // The harness starts every hosted service, the web server among them.
+        var harness = await StartHarness(app.Services, TimeSpan.FromSeconds(2));
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new ServiceHarness(app.Services, app, harness, api, new Uri(address));
+    }
+
+    private static async Task<ITestHarness> StartHarness(IServiceProvider provider, TimeSpan? inactivity)
+    {
         var harness = provider.GetRequiredService<ITestHarness>();
         harness.TestTimeout = TimeSpan.FromSeconds(10);
         // Idle this long and the harness stops waiting for events: longer than the longest wait a scenario schedules.
         harness.TestInactivityTimeout = inactivity ?? TimeSpan.FromSeconds(2);
         await harness.Start();
-        return new ServiceHarness(provider, harness, api);
+        return harness;
+    }
+
+    /// <summary>A client for the jobs endpoints, showing <paramref name="token"/> as a bearer token (none: null).</summary>
+    public HttpClient JobsClient(string? token = AdminToken)
+    {
+        var client = new HttpClient { BaseAddress = Address ?? throw new InvalidOperationException("Started without the jobs endpoints."), Timeout = TimeSpan.FromSeconds(30) };
+        if (token is not null) client.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        return client;
     }
 
     /// <summary>
@@ -91,7 +146,7 @@ public sealed class ServiceHarness : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Harness.Stop();
-        await _provider.DisposeAsync();
+        await _services.DisposeAsync();
         await Api.DisposeAsync();
     }
 }
