@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark of issue 8, from a fresh clone: builds the service and the benchmark in Release,
 # starts a private RabbitMQ node (and, in scenario 6, a private 3-node cluster) with fresh data
-# directories, runs the seven scenarios against the real service process (bench/TaskResults.Benchmarks;
-# scenario 7 starts its own redis-server),
+# directories, runs the eight scenarios against the real service process (bench/TaskResults.Benchmarks;
+# scenarios 7 and 8 start their own redis-server),
 # prints one table and writes docs/benchmarks.md; stops the brokers and everything else it started
 # on the way out. RABBITMQ_VERSION=4.0 runs it on RabbitMQ 4.0 (the default is Debian 12's 3.10).
 #

@@ -77,6 +77,7 @@ public sealed class Bench
         if (options.Runs(5)) await bench.Politeness();
         if (options.Runs(6)) await bench.QueueTypes();
         if (options.Runs(7)) await bench.RegistryCost();
+        if (options.Runs(8)) await bench.JobListing();
 
         var table = Table([.. bench._throughputRows, .. bench._latencyRows, .. bench._otherRows]);
         Console.WriteLine(table);
@@ -574,6 +575,76 @@ public sealed class Bench
                 $"**{N(PerSecond(shared) / PerSecond(none), "0.00")}** × None (rounds: {rounds})",
                 $"Redis: {shared[^1].Cpu.PerJob(shared[^1].Checks)}, of which redis-server {N(shared.Sum(r => r.Redis.TotalMicroseconds) / shared.Sum(r => r.Checks))} µs/check. None: {none[^1].Cpu.PerJob(none[^1].Checks)} (per check, round 2)"));
         }
+    }
+
+    // ---- Scenario 8 -------------------------------------------------------------------------
+
+    /// <summary>
+    /// Listing jobs (issue 14): as many pending jobs as scenario 3 in the Redis registry, each checked once by
+    /// the real service and then waiting (10 min), and the first page of <c>GET /jobs?state=pending</c> asked
+    /// again and again, one request after another on a kept-alive connection, as a script or the page would.
+    /// </summary>
+    private async Task JobListing()
+    {
+        const string token = "bench-admin-token-0123456789abcdef";
+        const int asks = 200;
+        await using var redis = new Tests.Support.RedisProcess();
+        await redis.StartAsync();
+        var jobs = _sizes.Pending;
+        var prefix = $"bench-{_runs}";
+        await using var service = await StartService(DefaultLimit, Slow, extra: new Dictionary<string, string>
+        {
+            ["Registry__Store"] = "Redis",
+            ["ConnectionStrings__Redis"] = redis.ConnectionString.Split(',')[0],
+            ["Registry__KeyPrefix"] = prefix,
+            ["Admin__Token"] = token,
+        });
+
+        Log($"8: {jobs} jobs checked once (QUEUING), then waiting {Slow.Interval.TotalMinutes:0} min in the Redis registry");
+        var run = new ApiRun($"r{++_runs}", jobs, 1, TimeSpan.Zero);
+        _api.Begin(run);
+        await _publisher.PublishAllAsync(Names.CheckQueue, CommandPublisher.Build(run.Tag, jobs));
+        var until = Stopwatch.StartNew();
+        while ((await redis.CliAsync("ZCARD", $"{prefix}:jobs:Pending")).Trim() != jobs.ToString(CultureInfo.InvariantCulture))
+        {
+            if (until.Elapsed > TimeSpan.FromMinutes(3)) throw new TimeoutException($"{run.Calls} of {jobs} jobs checked within 3 minutes.");
+            await Task.Delay(200);
+        }
+
+        using var http = new HttpClient { BaseAddress = await service.AddressAsync() };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        async Task<double[]> Ask(string path, int times)
+        {
+            var took = new double[times];
+            for (var i = 0; i < times; i++)
+            {
+                var start = Stopwatch.GetTimestamp();
+                using var response = await http.GetAsync(path);
+                var body = await response.Content.ReadAsByteArrayAsync();
+                took[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                if (!response.IsSuccessStatusCode || body.Length < 100) throw new InvalidOperationException($"GET {path}: {(int)response.StatusCode}");
+            }
+
+            Array.Sort(took);
+            return took;
+        }
+
+        await Ask("/jobs?state=pending&limit=50", 20);
+        var first = await Ask("/jobs?state=pending&limit=50", asks);
+        var large = await Ask("/jobs?state=pending&limit=500", asks / 4);
+        var deep = await Ask($"/jobs?state=pending&limit=50&cursor={jobs - 50}", asks / 4);
+        static string Ms(double ms) => $"{ms.ToString("0.0", CultureInfo.InvariantCulture)} ms";
+        static double At(double[] sorted, double q) => sorted[(int)Math.Min(sorted.Length - 1, Math.Floor(q * sorted.Length))];
+        Log($"   first page (50): median {Ms(At(first, 0.5))}, p95 {Ms(At(first, 0.95))}, max {Ms(first[^1])}; 500: median {Ms(At(large, 0.5))}; last page: median {Ms(At(deep, 0.5))}");
+        _otherRows.Add(new Row(
+            "8",
+            $"listing jobs: GET /jobs?state=pending with {N(jobs)} pending jobs in the Redis registry, first page of 50, {asks} requests one after another",
+            $"median **{Ms(At(first, 0.5))}**",
+            $"p95 {Ms(At(first, 0.95))}, max {Ms(first[^1])}",
+            $"500 a page: median {Ms(At(large, 0.5))}; the last page of 50: median {Ms(At(deep, 0.5))}",
+            $"over HTTP with the bearer token, kept-alive connection; one Redis script call per page"));
+        Complain(service);
+        await _rabbit.PurgeAsync([Names.CheckQueue, .. Slow.WaitQueues]);
     }
 
     /// <summary>scripts/rabbitmq.sh of the checkout the benchmark runs from.</summary>

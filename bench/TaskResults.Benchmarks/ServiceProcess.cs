@@ -72,6 +72,9 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>VmRSS and VmHWM (peak) from /proc/&lt;pid&gt;/status, in bytes.</summary>
     public (long Rss, long Peak) Memory() => ProcStats.Memory(Pid);
 
+    /// <summary>Where the service listens (http://127.0.0.1:port), once it has said so.</summary>
+    public async Task<Uri> AddressAsync() => new(new Uri(await _healthUrl.Task).GetLeftPart(UriPartial.Authority));
+
     /// <summary>CPU time used so far (user + system).</summary>
     public TimeSpan Cpu() => ProcStats.Cpu(Pid);
 

@@ -33,7 +33,7 @@ public sealed class AdminOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (Token is { } token && (token.Length < 16 || token.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))))
+        if (Token is { Length: > 0 } token && (token.Length < 16 || token.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))))
             yield return new($"{Section}:Token must be at least 16 characters, without spaces (e.g. openssl rand -hex 32).", [nameof(Token)]);
         if (OpenReads && !Enabled) yield return new($"{Section}:OpenReads needs {Section}:Token: without a token the endpoints are off.", [nameof(OpenReads)]);
         if (TraceUrlTemplate is { } template && (!template.Contains("{traceId}", StringComparison.Ordinal)

@@ -4,11 +4,14 @@ namespace TaskResults.Tests.Configuration;
 
 public sealed class When_the_jobs_endpoints_are_configured
 {
-    [Fact]
-    public void Should_keep_them_off_by_default()
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    public void Should_keep_them_off_without_a_token(string? token)
     {
-        Assert.False(new AdminOptions().Enabled);
-        Assert.Empty(OptionsValidation.Problems(new AdminOptions()));
+        // "": the compose file's Admin__Token when TASKRESULTS_ADMIN_TOKEN is not set.
+        Assert.False(new AdminOptions { Token = token }.Enabled);
+        Assert.Empty(OptionsValidation.Problems(new AdminOptions { Token = token }));
     }
 
     [Theory]
