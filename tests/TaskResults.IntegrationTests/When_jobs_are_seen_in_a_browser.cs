@@ -63,16 +63,26 @@ public sealed class When_jobs_are_seen_in_a_browser(Broker broker, RedisServer r
         await browser.Until(p => p.FindElements(By.LinkText("browsed-later")).Count == 1, PageTimeout, "the list reloads itself");
         browser.Screenshot("jobs-list");
 
-        page.FindElement(By.LinkText("browsed")).Click();
-        await browser.Until(p => p.FindElement(By.Id("checks")).Text.Contains("QUEUING"), PageTimeout, "the detail shows the job's checks");
-        Assert.Equal("Pending", page.FindElement(By.Id("state")).Text);
-        Assert.StartsWith("http://jaeger.example:16686/trace/", page.FindElement(By.CssSelector("#trace a")).GetAttribute("href"));
-        browser.Screenshot("job-detail");
-
+        // The page reloads itself every second: each step finds what it needs again until it holds.
         await browser.Until(p =>
         {
-            p.FindElement(By.Name("reason")).SendKeys("closed by the operator");
-            p.FindElement(By.CssSelector("#cancel button")).Click();
+            p.FindElement(By.LinkText("browsed")).Click();
+            return true;
+        }, PageTimeout, "the job's link is followed");
+        await browser.Until(p => p.FindElement(By.Id("checks")).Text.Contains("QUEUING") && p.FindElement(By.Id("state")).Text == "Pending"
+            && p.FindElement(By.CssSelector("#trace a")).GetAttribute("href")!.StartsWith("http://jaeger.example:16686/trace/", StringComparison.Ordinal),
+            PageTimeout, "the detail shows the pending job's checks and a link to its trace");
+        browser.Screenshot("job-detail");
+
+        // The reason typed and the button pressed in one form: a reload in between makes the whole step go again.
+        await browser.Until(p =>
+        {
+            var form = p.FindElement(By.Id("cancel"));
+            var reason = form.FindElement(By.Name("reason"));
+            reason.Clear();
+            reason.SendKeys("closed by the operator");
+            if (reason.GetAttribute("value") != "closed by the operator") return false;
+            form.FindElement(By.TagName("button")).Click();
             return true;
         }, PageTimeout, "the cancel button is pressed");
         await browser.Until(p =>

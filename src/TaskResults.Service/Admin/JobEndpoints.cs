@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using TaskResults.Contracts;
 using TaskResults.Service.Consumers;
+using TaskResults.Service.Options;
 using TaskResults.Service.Registry;
 using TaskStatus = TaskResults.Contracts.TaskStatus;
 
@@ -32,7 +33,10 @@ public static class JobEndpoints
 
     public static IServiceCollection AddJobEndpoints(this IServiceCollection services)
     {
-        services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section).ValidateDataAnnotations()
+            .Validate<IOptions<AILabToolsOptions>>((admin, api) => !admin.Enabled || admin.Token != api.Value.ApiKey,
+                $"{AdminOptions.Section}:Token must be a secret of its own, not the AILabTools key.")
+            .ValidateOnStart();
         services.AddSingleton<AdminAccess>();
         services.AddOpenApi(openApi => openApi.AddDocumentTransformer((document, _, _) =>
         {
@@ -71,6 +75,7 @@ public static class JobEndpoints
     private static async Task<IResult> List(HttpContext http, JobChains chains, IOptions<AdminOptions> options, AdminAccess access,
         string? state, string? taskType, string? limit, string? cursor)
     {
+        http.Response.Headers.Vary = "Accept";
         var query = ReadQuery(state, taskType, limit, cursor, out var problem);
         if (query is null) return Problem(http, StatusCodes.Status400BadRequest, problem!);
         var (available, page) = await chains.ListAsync(query, http.RequestAborted);
@@ -78,13 +83,14 @@ public static class JobEndpoints
 
         // A list is for finding jobs: a job's checks are in its own status.
         var list = new JobList([.. page.Jobs.Select(listed => JobStatusReport.From(listed.Job, listed.Record, true, true) with { Checks = null })],
-            page.NextOffset?.ToString());
+            page.Next?.ToString());
         return WantsHtml(http) ? Html(JobsPage.List(list, query, options.Value, access.IsOperator(http.Request))) : Results.Ok(list);
     }
 
     private static async Task<IResult> Get(HttpContext http, JobChains chains, IOptions<AdminOptions> options, AdminAccess access, string taskType, string jobId)
     {
-        jobId = JobIdAsSent(http, jobId);
+        jobId = JobIdAsSent(http, taskType, jobId);
+        http.Response.Headers.Vary = "Accept";
         if (CommandValidation.FindJobProblem(jobId, taskType) is { } problem) return Problem(http, StatusCodes.Status400BadRequest, problem);
         var job = new JobKey(taskType, jobId);
         var (available, record) = await chains.StatusAsync(job, http.RequestAborted);
@@ -97,14 +103,14 @@ public static class JobEndpoints
 
     private static async Task<IResult> Cancel(HttpContext http, JobCancellation cancellation, IPublishEndpoint publish, string taskType, string jobId)
     {
-        jobId = JobIdAsSent(http, jobId);
-        var form = http.Request.HasFormContentType;
-        var reason = await ReadReasonAsync(http);
+        jobId = JobIdAsSent(http, taskType, jobId);
+        var (readable, reason) = await ReadReasonAsync(http);
+        if (!readable) return Results.Json(new AdminProblem("The body must be JSON like {\"reason\": \"...\"}, a form with a reason, or nothing."), statusCode: StatusCodes.Status400BadRequest);
         var cancel = await cancellation.CancelAsync(jobId, taskType, reason, http.RequestAborted);
         if (cancel.Event is { } cancelled) await publish.Publish(cancelled, http.RequestAborted);
 
-        // The page's button: back to the job, which shows what the cancel did.
-        if (form && cancel.Answer.Outcome != CancelOutcomes.Unknown) return Results.Redirect(JobsPage.JobPath(taskType, jobId));
+        // The page's button: back to the job (a GET), which shows what the cancel did.
+        if (WantsHtml(http) && cancel.Answer.Outcome != CancelOutcomes.Unknown) return SeeOther(http, JobsPage.JobPath(taskType, jobId));
         var code = cancel.Answer.Outcome switch
         {
             CancelOutcomes.NotAvailable => StatusCodes.Status503ServiceUnavailable,
@@ -126,46 +132,57 @@ public static class JobEndpoints
             Secure = http.Request.IsHttps,
             Path = "/jobs",
         });
-        return Results.Redirect("/jobs/");
+        return SeeOther(http, "/jobs/");
     }
 
     private static IResult SignOut(HttpContext http)
     {
         http.Response.Cookies.Delete(AdminAccess.Cookie, new CookieOptions { Path = "/jobs" });
-        return Results.Redirect("/jobs/");
+        return SeeOther(http, "/jobs/");
+    }
+
+    // After a form post, the page to GET: 303, so no browser posts again.
+    private static IResult SeeOther(HttpContext http, string path)
+    {
+        http.Response.Headers.Location = path;
+        return Results.StatusCode(StatusCodes.Status303SeeOther);
     }
 
     /// <summary>The listing's parameters, or null and why not.</summary>
     public static JobQuery? ReadQuery(string? state, string? taskType, string? limit, string? cursor, out string? problem)
     {
         problem = null;
-        var jobState = JobState.Pending;
-        if (!string.IsNullOrEmpty(state) && (!Enum.TryParse(state, ignoreCase: true, out jobState) || !Enum.IsDefined(jobState) || int.TryParse(state, out _)))
-            problem = "state must be one of pending, succeeded, failed, cancelled.";
-        else if (!string.IsNullOrEmpty(taskType) && !TaskTypes.All.Contains(taskType))
-            problem = $"taskType must be one of {string.Join(", ", TaskTypes.All)}.";
+        JobState? jobState = string.IsNullOrEmpty(state) ? JobState.Pending : state.ToLowerInvariant() switch
+        {
+            "pending" => JobState.Pending,
+            "succeeded" => JobState.Succeeded,
+            "failed" => JobState.Failed,
+            "cancelled" => JobState.Cancelled,
+            _ => null,
+        };
         var pageSize = DefaultLimit;
-        if (problem is null && !string.IsNullOrEmpty(limit) && (!int.TryParse(limit, out pageSize) || pageSize is < 1 or > MaxLimit))
-            problem = $"limit must be a whole number from 1 to {MaxLimit}.";
-        var offset = 0;
-        if (problem is null && !string.IsNullOrEmpty(cursor) && (!int.TryParse(cursor, out offset) || offset < 0))
-            problem = "cursor must be the next value of a page before.";
-        return problem is null ? new JobQuery(jobState, string.IsNullOrEmpty(taskType) ? null : taskType, pageSize, offset) : null;
+        JobCursor? after = null;
+        if (jobState is null) problem = "state must be one of pending, succeeded, failed, cancelled.";
+        else if (!string.IsNullOrEmpty(taskType) && !TaskTypes.All.Contains(taskType)) problem = $"taskType must be one of {string.Join(", ", TaskTypes.All)}.";
+        else if (!string.IsNullOrEmpty(limit) && (!int.TryParse(limit, out pageSize) || pageSize is < 1 or > MaxLimit)) problem = $"limit must be a whole number from 1 to {MaxLimit}.";
+        else if (!string.IsNullOrEmpty(cursor) && (after = JobCursor.Parse(cursor)) is null) problem = "cursor must be the next value of a page before.";
+        return problem is null ? new JobQuery(jobState!.Value, string.IsNullOrEmpty(taskType) ? null : taskType, pageSize, after) : null;
     }
 
-    // A reason from the page's form, or from a JSON body ({"reason": "..."}), or none.
-    private static async Task<string?> ReadReasonAsync(HttpContext http)
+    // A reason from the page's form, or from a JSON body ({"reason": "..."}), or none; not readable: a body that is neither.
+    private static async Task<(bool Readable, string? Reason)> ReadReasonAsync(HttpContext http)
     {
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size) size.MaxRequestBodySize = MaxBodyBytes;
-        if (http.Request.HasFormContentType) return (await http.Request.ReadFormAsync(http.RequestAborted))["reason"].ToString() is { Length: > 0 } said ? said : null;
-        if (http.Request.ContentLength is 0 || !(http.Request.HasJsonContentType())) return null;
+        if (http.Request.HasFormContentType) return (true, (await http.Request.ReadFormAsync(http.RequestAborted))["reason"].ToString() is { Length: > 0 } said ? said : null);
+        if (http.Request.ContentLength is 0 || (http.Request.ContentLength is null && !http.Request.Headers.TransferEncoding.Any())) return (true, null);
+        if (!http.Request.HasJsonContentType()) return (false, null);
         try
         {
-            return (await http.Request.ReadFromJsonAsync<CancelRequest>(http.RequestAborted))?.Reason;
+            return (true, (await http.Request.ReadFromJsonAsync<CancelRequest>(http.RequestAborted))?.Reason);
         }
         catch (JsonException)
         {
-            return null;
+            return (false, null);
         }
     }
 
@@ -178,12 +195,17 @@ public static class JobEndpoints
     };
 
     // Routing leaves %2F encoded in a route value (a slash would split the path): a job id, which is the sender's text,
-    // may hold one, so it is read from the path as sent (/jobs/{taskType}/{jobId}...), unescaped once.
-    private static string JobIdAsSent(HttpContext http, string routed)
+    // may hold one, so it is read from the path as sent (/jobs/{taskType}/{jobId}[/cancel]), unescaped once, when that
+    // path is plainly the one routed (an origin-form target, the same task type); otherwise the routed value stands.
+    private static string JobIdAsSent(HttpContext http, string taskType, string routed)
     {
-        if (http.Features.Get<IHttpRequestFeature>()?.RawTarget is not { } target) return routed;
+        if (http.Features.Get<IHttpRequestFeature>()?.RawTarget is not { } target || !target.StartsWith('/')) return routed;
         var path = target.Split('?', 2)[0].Split('/');
-        return path.Length > 3 ? Uri.UnescapeDataString(path[3]) : routed;
+        var cancel = HttpMethods.IsPost(http.Request.Method);
+        return path.Length == (cancel ? 5 : 4) && path[1] == "jobs" && Uri.UnescapeDataString(path[2]) == taskType && (!cancel || path[4] == "cancel")
+            && path[3] is not ("." or "..")
+            ? Uri.UnescapeDataString(path[3])
+            : routed;
     }
 
     private static bool WantsHtml(HttpContext http) => http.Request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase);

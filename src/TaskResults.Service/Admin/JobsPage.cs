@@ -51,7 +51,7 @@ public static class JobsPage
 
         if (list.Jobs.Count == 0)
         {
-            html.Append($"<p id=\"none\">No {state.ToLowerInvariant()} jobs{(query.Offset > 0 ? " after these" : "")}.</p>");
+            html.Append($"<p id=\"none\">No {state.ToLowerInvariant()} jobs{(query.After is not null ? " after these" : "")}.</p>");
         }
         else
         {
@@ -69,7 +69,7 @@ public static class JobsPage
 
         if (list.Next is { } next)
         {
-            var more = $"/jobs/?state={state}&taskType={Uri.EscapeDataString(query.TaskType ?? "")}&limit={query.Limit}&cursor={next}";
+            var more = $"/jobs/?state={state}&taskType={Uri.EscapeDataString(query.TaskType ?? "")}&limit={query.Limit}&cursor={Uri.EscapeDataString(next)}";
             html.Append($"<p><a id=\"next\" href=\"{Attr(more)}\">Next page</a></p>");
         }
 
@@ -79,7 +79,7 @@ public static class JobsPage
     public static Rendered Detail(TaskStatus job, AdminOptions options, bool isOperator)
     {
         var html = new StringBuilder();
-        html.Append($"<p><a href=\"/jobs/?state={job.State}\">← {Text(job.State)} jobs</a></p>")
+        html.Append(job.State == TaskStates.Unknown ? "<p><a href=\"/jobs/\">← Pending jobs</a></p>" : $"<p><a href=\"/jobs/?state={job.State}\">← {Text(job.State)} jobs</a></p>")
             .Append($"<h2>{Text(job.JobId)}</h2><dl>")
             .Append($"<dt>Task type</dt><dd>{Text(job.TaskType)}</dd>")
             .Append($"<dt>State</dt><dd id=\"state\" class=\"state {job.State.ToLowerInvariant()}\">{Text(job.State)}</dd>");

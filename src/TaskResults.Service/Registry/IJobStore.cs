@@ -20,13 +20,45 @@ public interface IJobStore
     Task<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken);
 }
 
-/// <summary>Which jobs to list: those in <paramref name="State"/>, of <paramref name="TaskType"/> when named, from <paramref name="Offset"/> on.</summary>
-public sealed record JobQuery(JobState State, string? TaskType, int Limit, int Offset = 0);
+/// <summary>Which jobs to list: those in <paramref name="State"/>, of <paramref name="TaskType"/> when named, after <paramref name="After"/> (null: from the newest).</summary>
+public sealed record JobQuery(JobState State, string? TaskType, int Limit, JobCursor? After = null);
 
-/// <summary>One page of a listing; <paramref name="NextOffset"/> is where the next page starts (null: this was the last).</summary>
-public sealed record JobPage(IReadOnlyList<ListedJob> Jobs, int? NextOffset);
+/// <summary>One page of a listing; <paramref name="Next"/> is where the next page starts (null: this was the last).</summary>
+public sealed record JobPage(IReadOnlyList<ListedJob> Jobs, JobCursor? Next);
 
 public readonly record struct ListedJob(JobKey Job, JobRecord Record);
+
+/// <summary>
+/// Where a page ended: its last job and that job's last activity (ms since 1970). The next page starts after
+/// it, so jobs that finish or move meanwhile shift nothing: no job that stayed put is skipped.
+/// </summary>
+public sealed record JobCursor(long UpdatedAt, JobKey Job)
+{
+    public static JobCursor Of(ListedJob listed) => new(listed.Record.UpdatedAt.ToUnixTimeMilliseconds(), listed.Job);
+
+    /// <summary>Opaque text for a URL.</summary>
+    public override string ToString() =>
+        Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{UpdatedAt}:{Job.TaskType}:{Job.JobId}")).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    /// <summary>The cursor <see cref="ToString"/> wrote, or null for anything else.</summary>
+    public static JobCursor? Parse(string text)
+    {
+        try
+        {
+            var padded = text.Replace('-', '+').Replace('_', '/');
+            padded += new string('=', (4 - padded.Length % 4) % 4);
+            var parts = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(padded)).Split(':', 3);
+            return parts.Length == 3 && long.TryParse(parts[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var at)
+                   && Consumers.CommandValidation.FindJobProblem(parts[2], parts[1]) is null
+                ? new JobCursor(at, new JobKey(parts[1], parts[2]))
+                : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+}
 
 /// <summary>A job's record as a store held it, with the version a write compares against ("" for no record).</summary>
 public sealed record StoredRecord(string Version, JobRecord? Record)

@@ -33,6 +33,7 @@ public sealed class InMemoryJobStore(TimeProvider clock) : IJobStore
     }
 
     // A scan of every record: the in-memory registry holds one instance's jobs, and is read by people, not per check.
+    // Newest activity first; jobs of the same millisecond by task type and id, descending, as Redis orders them.
     public Task<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken)
     {
         lock (_records)
@@ -40,16 +41,20 @@ public sealed class InMemoryJobStore(TimeProvider clock) : IJobStore
             var now = clock.GetUtcNow();
             var page = _records
                 .Where(pair => pair.Value.ExpiresAt > now && pair.Value.State == query.State && (query.TaskType is null || pair.Key.TaskType == query.TaskType))
-                .OrderByDescending(pair => pair.Value.UpdatedAt)
-                .Skip(query.Offset)
-                .Take(query.Limit + 1)
                 .Select(pair => new ListedJob(pair.Key, pair.Value))
+                .Where(listed => query.After is not { } after || Compare(JobCursor.Of(listed), after) < 0)
+                .OrderByDescending(JobCursor.Of, Comparer<JobCursor>.Create(Compare))
+                .Take(query.Limit + 1)
                 .ToList();
             var more = page.Count > query.Limit;
             if (more) page.RemoveAt(query.Limit);
-            return Task.FromResult(new JobPage(page, more ? query.Offset + query.Limit : null));
+            return Task.FromResult(new JobPage(page, more ? JobCursor.Of(page[^1]) : null));
         }
     }
+
+    private static int Compare(JobCursor a, JobCursor b) => a.UpdatedAt != b.UpdatedAt
+        ? a.UpdatedAt.CompareTo(b.UpdatedAt)
+        : string.CompareOrdinal($"{a.Job.TaskType}:{a.Job.JobId}", $"{b.Job.TaskType}:{b.Job.JobId}");
 
     private JobRecord? Live(JobKey job, DateTimeOffset now) =>
         _records.TryGetValue(job, out var record) && record.ExpiresAt > now ? record : null;

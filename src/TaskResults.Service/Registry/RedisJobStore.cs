@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
+using TaskResults.Service.Options;
 using StackExchange.Redis;
 
 namespace TaskResults.Service.Registry;
@@ -17,14 +19,14 @@ namespace TaskResults.Service.Registry;
 ///
 /// For listings, the same write files the job in two sorted sets by its last activity:
 /// <c>{prefix}:jobs:{State}</c> and <c>{prefix}:jobs:{State}:{taskType}</c> (members <c>{taskType}:{jobId}</c>).
-/// Sets do not expire with their jobs: a finished state's set is trimmed past the retention as jobs are
-/// written to it, and a listing drops the members whose job is gone or has moved on.
+/// Sets do not expire with their jobs: a set is trimmed of the jobs that must be gone as jobs are written to it
+/// (past the retention for a finished state), and a listing drops the members whose job is gone or has moved on.
 /// </summary>
 public sealed class RedisJobStore : IJobStore
 {
     // KEYS: the job. ARGV: the version decided on ("" for none), the new version, the record, when it expires (ms),
     // then for the listings: the state, the score (last activity, ms), the sets' prefix, the task type, the member,
-    // and before when a finished job is gone (ms). Returns {1} when written, or {0, version, record} as they are.
+    // and the score before which every job of the state is gone (ms). Returns {1} when written, or {0, version, record} as they are.
     private const string CompareAndSet = """
         local current = redis.call('HMGET', KEYS[1], 'v', 'r', 's')
         local version = current[1] or ''
@@ -39,38 +41,64 @@ public sealed class RedisJobStore : IJobStore
         end
         redis.call('ZADD', state, ARGV[6], ARGV[9])
         redis.call('ZADD', typed, ARGV[6], ARGV[9])
-        if ARGV[5] ~= 'Pending' then
-          redis.call('ZREMRANGEBYSCORE', state, '-inf', '(' .. ARGV[10])
-          redis.call('ZREMRANGEBYSCORE', typed, '-inf', '(' .. ARGV[10])
-        end
+        redis.call('ZREMRANGEBYSCORE', state, '-inf', '(' .. ARGV[10])
+        redis.call('ZREMRANGEBYSCORE', typed, '-inf', '(' .. ARGV[10])
         return {1}
         """;
 
-    // KEYS: the set listed. ARGV: the jobs' key prefix, the state, the offset, the limit, the sets' prefix.
-    // Walks the set newest first; a member whose job is gone or in another state leaves both of its sets.
-    // Returns {next offset (-1: no more), member, record, member, record...}.
+    // KEYS: the set listed. ARGV: the jobs' key prefix, the state, the limit, the sets' prefix, and the cursor: the
+    // last listed job's score and member ('' for none). Walks the set newest first from the cursor's score: the jobs
+    // of that same score come first, up to and including the cursor's (shown already; if the cursor's job has moved,
+    // they are shown again rather than skipped). A member whose job is gone or in another state leaves both of its
+    // sets. Returns {next score, next member ('' '': no more), member, record, member, record...}.
     private const string List = """
-        local offset, limit = tonumber(ARGV[3]), tonumber(ARGV[4])
-        local out = {0}
-        local found, dropped = 0, 0
-        while found < limit and dropped < 1000 + limit * 10 do
-          local members = redis.call('ZREVRANGE', KEYS[1], offset, offset + limit - found - 1)
-          if #members == 0 then break end
-          for _, member in ipairs(members) do
-            local job = redis.call('HMGET', ARGV[1] .. member, 'r', 's')
-            if job[1] and job[2] == ARGV[2] then
-              out[#out + 1] = member
-              out[#out + 1] = job[1]
-              offset, found = offset + 1, found + 1
+        local limit = tonumber(ARGV[3])
+        local cursor, after = tonumber(ARGV[5]), ARGV[6]
+        local top = ARGV[5] == '' and '+inf' or ARGV[5]
+        local out, stale, ties = {'', ''}, {}, {}
+        local found, examined, offset, more = 0, 0, 0, false
+        local seeking = cursor ~= nil
+        local last_member, last_score, seen_member, seen_score
+        local function show(member, score)
+          if more then return end
+          local job = redis.call('HMGET', ARGV[1] .. member, 'r', 's')
+          if not (job[1] and job[2] == ARGV[2]) then stale[#stale + 1] = member return end
+          if found == limit then more = true return end
+          out[#out + 1] = member
+          out[#out + 1] = job[1]
+          found, last_member, last_score = found + 1, member, score
+        end
+        local function show_ties()
+          seeking = false
+          for _, tie in ipairs(ties) do show(tie[1], tie[2]) end
+        end
+        while not more do
+          if examined >= 1000 + limit * 10 then
+            -- Mostly stale members: stop here; a short page goes on from the last member looked at.
+            if found < limit then last_member, last_score = seen_member, seen_score end
+            more = true
+            break
+          end
+          local batch = redis.call('ZRANGE', KEYS[1], top, '-inf', 'BYSCORE', 'REV', 'LIMIT', offset, limit + 1, 'WITHSCORES')
+          if #batch == 0 then break end
+          for i = 1, #batch, 2 do
+            local member, score = batch[i], batch[i + 1]
+            offset, examined, seen_member, seen_score = offset + 1, examined + 1, member, score
+            if seeking and tonumber(score) == cursor then
+              if member == after then seeking, ties = false, {} else ties[#ties + 1] = {member, score} end
             else
-              local taskType = string.match(member, '^([^:]*):')
-              redis.call('ZREM', ARGV[5] .. ARGV[2], member)
-              redis.call('ZREM', ARGV[5] .. ARGV[2] .. ':' .. (taskType or ''), member)
-              dropped = dropped + 1
+              if seeking then show_ties() end
+              show(member, score)
             end
+            if more then break end
           end
         end
-        out[1] = offset < redis.call('ZCARD', KEYS[1]) and offset or -1
+        if seeking then show_ties() end
+        if more and last_member then out[1], out[2] = last_score, last_member end
+        for _, member in ipairs(stale) do
+          redis.call('ZREM', ARGV[4] .. ARGV[2], member)
+          redis.call('ZREM', ARGV[4] .. ARGV[2] .. ':' .. string.match(member, '^[^:]*'), member)
+        end
         return out
         """;
 
@@ -81,12 +109,19 @@ public sealed class RedisJobStore : IJobStore
     private readonly string _prefix;
     private readonly string _sets;
     private readonly TimeSpan _retention;
+    private readonly TimeSpan _longestPending;
 
-    public RedisJobStore(RedisConnection redis, IOptions<RegistryOptions> options)
+    public RedisJobStore(RedisConnection redis, IOptions<RegistryOptions> options, IOptions<PollingOptions> polling)
     {
         (_redis, _prefix, _retention) = (redis, options.Value.KeyPrefix, options.Value.Retention);
         _sets = _prefix + ":jobs:";
+        // A pending job's record lives until its deadline (at most MaxDeadline after its first check) and the retention.
+        _longestPending = polling.Value.MaxDeadline + _retention;
     }
+
+    // How long after its last activity a job of this state may still have a record: a finished job's is kept for the
+    // retention; a pending one's, and a cancelled one's (kept at least as long as it would have been pending), longer.
+    private TimeSpan Kept(JobState state) => state is JobState.Succeeded or JobState.Failed ? _retention : _longestPending;
 
     public async Task<(T Result, StoredRecord Stored)> UpdateAsync<T>(JobKey job, Func<JobRecord?, Decision<T>> decide, StoredRecord? seen,
         CancellationToken cancellationToken)
@@ -112,7 +147,7 @@ public sealed class RedisJobStore : IJobStore
             [
                 stored.Version, version, JsonSerializer.Serialize(write, Json), write.ExpiresAt.ToUnixTimeMilliseconds(),
                 JobRecordChecks.WireValue(write.State), write.UpdatedAt.ToUnixTimeMilliseconds(), _sets, job.TaskType, Member(job),
-                (write.UpdatedAt - _retention).ToUnixTimeMilliseconds(),
+                (write.UpdatedAt - Kept(write.State)).ToUnixTimeMilliseconds(),
             ])))!;
             if ((int)answer[0] == 1) return (decision.Result, new StoredRecord(version, write));
             // Another step wrote in between, or the guess was wrong: decide again on the record as it is.
@@ -127,23 +162,29 @@ public sealed class RedisJobStore : IJobStore
         var state = JobRecordChecks.WireValue(query.State);
         RedisKey set = query.TaskType is null ? _sets + state : $"{_sets}{state}:{query.TaskType}";
         var answer = (RedisResult[])(await _redis.CallAsync(database => database.ScriptEvaluateAsync(List, [set],
-            [$"{_prefix}:job:", state, query.Offset, query.Limit, _sets])))!;
+        [
+            $"{_prefix}:job:", state, query.Limit, _sets,
+            query.After?.UpdatedAt.ToString(CultureInfo.InvariantCulture) ?? "", query.After is { } after ? Member(after.Job) : "",
+        ])))!;
         var jobs = new List<ListedJob>(answer.Length / 2);
-        for (var i = 1; i + 1 < answer.Length; i += 2)
-        {
-            var member = answer[i].ToString();
-            var colon = member.IndexOf(':');
-            jobs.Add(new ListedJob(new JobKey(member[..colon], member[(colon + 1)..]), JsonSerializer.Deserialize<JobRecord>(answer[i + 1].ToString(), Json)!));
-        }
-
-        var next = (long)answer[0];
-        return new JobPage(jobs, next < 0 ? null : (int)next);
+        for (var i = 2; i + 1 < answer.Length; i += 2)
+            jobs.Add(new ListedJob(FromMember(answer[i].ToString()), JsonSerializer.Deserialize<JobRecord>(answer[i + 1].ToString(), Json)!));
+        var next = answer[1].ToString() is { Length: > 0 } member
+            ? new JobCursor(long.Parse(answer[0].ToString(), NumberStyles.Float, CultureInfo.InvariantCulture), FromMember(member))
+            : null;
+        return new JobPage(jobs, next);
     }
 
     private RedisKey Key(JobKey job) => $"{_prefix}:job:{job.TaskType}:{job.JobId}";
 
     // A task type holds no colon (TaskTypes.All): the member splits back at the first one.
     private static string Member(JobKey job) => $"{job.TaskType}:{job.JobId}";
+
+    private static JobKey FromMember(string member)
+    {
+        var colon = member.IndexOf(':');
+        return new JobKey(member[..colon], member[(colon + 1)..]);
+    }
 
     private async Task<StoredRecord> ReadAsync(RedisKey key)
     {

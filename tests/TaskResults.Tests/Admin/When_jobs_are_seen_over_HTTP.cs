@@ -1,7 +1,11 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using TaskResults.Service.Admin;
+using TaskResults.Service.Extensions;
 using TaskStatus = TaskResults.Contracts.TaskStatus;
 
 namespace TaskResults.Tests.Admin;
@@ -130,8 +134,27 @@ public sealed class When_jobs_are_seen_over_HTTP
         Assert.Empty(service.Events<TaskFailed>("open-reads"));
     }
 
+    [Fact]
+    public async Task Should_answer_a_script_posting_a_form_with_the_outcome_and_refuse_a_body_it_cannot_read()
+    {
+        await using var service = await Service();
+        await Pending(service, "form-cancel");
+        using var client = service.JobsClient();
+
+        using var bad = await client.PostAsync("/jobs/HD_COLOUR_MIGRATION/form-cancel/cancel", new StringContent("{\"reason\": ", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Empty(service.Events<TaskFailed>("form-cancel"));
+
+        using var form = await client.PostAsync("/jobs/HD_COLOUR_MIGRATION/form-cancel/cancel", new FormUrlEncodedContent([new("reason", "from a script")]));
+        Assert.Equal(HttpStatusCode.OK, form.StatusCode);
+        Assert.Equal(CancelOutcomes.Cancelled, (await form.Content.ReadFromJsonAsync<TaskCancellation>(Json))!.Outcome);
+        Assert.Equal("from a script", (await service.WaitFor<TaskFailed>("form-cancel")).Context.Message.ErrorMessage);
+    }
+
     [Theory]
     [InlineData("/jobs?state=sleeping", "state must be one of")]
+    [InlineData("/jobs?state=succeeded,failed", "state must be one of")]
+    [InlineData("/jobs?cursor=bm90IGEgY3Vyc29y", "cursor must be")]
     [InlineData("/jobs?state=1", "state must be one of")]
     [InlineData("/jobs?limit=0", "limit must be")]
     [InlineData("/jobs?limit=501", "limit must be")]
@@ -189,6 +212,23 @@ public sealed class When_jobs_are_seen_over_HTTP
         Assert.DoesNotContain(hostile, detail);
         Assert.Contains("&lt;script&gt;", list);
         Assert.Contains("QUEUING", detail);
+    }
+
+    [Fact]
+    public async Task Should_refuse_the_AILabTools_key_as_the_token()
+    {
+        var settings = new Dictionary<string, string?> { ["AILabTools:ApiKey"] = FakeAILabToolsApi.ApiKey, ["Admin:Token"] = FakeAILabToolsApi.ApiKey };
+        var services = new ServiceCollection()
+            .AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings).Build())
+            .AddTaskResultsCore()
+            .AddJobEndpoints();
+        await using var provider = services.BuildServiceProvider();
+
+        var refused = Assert.Throws<OptionsValidationException>(() =>
+            provider.GetRequiredService<IOptions<AdminOptions>>().Value);
+
+        Assert.Contains("not the AILabTools key", refused.Message);
+        Assert.DoesNotContain(FakeAILabToolsApi.ApiKey, refused.Message);
     }
 
     [Fact]

@@ -35,7 +35,7 @@ public sealed class RegistryStores(RedisServer? redis = null)
         IJobStore? jobs = store switch
         {
             RegistryStore.InMemory => new InMemoryJobStore(Clock),
-            RegistryStore.Redis => new RedisJobStore(connection!, wrapped),
+            RegistryStore.Redis => new RedisJobStore(connection!, wrapped, Options.Create(new Service.Options.PollingOptions())),
             _ => null,
         };
         return new JobChains(wrapped, Clock, logger ?? NullLogger<JobChains>.Instance, jobs);

@@ -1,4 +1,5 @@
 using TaskResults.Service.Registry;
+using TaskResults.Service.Scheduling;
 
 namespace TaskResults.Tests.Registry;
 
@@ -41,11 +42,73 @@ public sealed class When_jobs_are_listed(RedisServer redis) : IClassFixture<Redi
         var (_, page1) = await chains.ListAsync(new JobQuery(JobState.Pending, null, Limit: 2), default);
         Assert.Equal(["list-a", "list-c"], page1.Jobs.Select(listed => listed.Job.JobId));
         Assert.Equal((a, 1, "QUEUING"), (page1.Jobs[0].Job, page1.Jobs[0].Record.Attempts, page1.Jobs[0].Record.LastStatus));
-        Assert.NotNull(page1.NextOffset);
+        Assert.NotNull(page1.Next);
 
-        var (_, page2) = await chains.ListAsync(new JobQuery(JobState.Pending, null, Limit: 2, page1.NextOffset!.Value), default);
+        var (_, page2) = await chains.ListAsync(new JobQuery(JobState.Pending, null, Limit: 2, page1.Next), default);
         Assert.Equal(["list-b"], page2.Jobs.Select(listed => listed.Job.JobId));
-        Assert.Null(page2.NextOffset);
+        Assert.Null(page2.Next);
+    }
+
+    [Theory]
+    [MemberData(nameof(RegistryStores.Both), MemberType = typeof(RegistryStores))]
+    public async Task Should_skip_no_job_that_stayed_put_when_others_finish_between_pages(RegistryStore store)
+    {
+        var chains = _stores.Chains(store);
+        var oldest = new JobKey(TaskTypes.HdColourMigration, "moving-1");
+        await Start(chains, oldest);
+        await Start(chains, oldest with { JobId = "moving-2" });
+        var newest = oldest with { JobId = "moving-3" };
+        var step = await Start(chains, newest);
+
+        var (_, page1) = await chains.ListAsync(new JobQuery(JobState.Pending, null, Limit: 2), default);
+        Assert.Equal(["moving-3", "moving-2"], page1.Jobs.Select(listed => listed.Job.JobId));
+        // The newest finishes before the next page is asked for: the page after it still starts after moving-2.
+        await chains.FinishAsync(newest, step, new JobEnd(new TaskSucceeded { JobId = newest.JobId, TaskType = newest.TaskType }, null), 1, default);
+
+        var (_, page2) = await chains.ListAsync(new JobQuery(JobState.Pending, null, Limit: 2, page1.Next), default);
+        Assert.Equal(["moving-1"], page2.Jobs.Select(listed => listed.Job.JobId));
+        Assert.Null(page2.Next);
+    }
+
+    [Theory]
+    [MemberData(nameof(RegistryStores.Both), MemberType = typeof(RegistryStores))]
+    public async Task Should_page_through_jobs_of_the_same_moment_one_by_one(RegistryStore store)
+    {
+        var chains = _stores.Chains(store);
+        string[] ids = ["same-a", "same-b", "same-c", "same-d", "same-e"];
+        foreach (var id in ids)
+            await chains.BeginAsync(new JobKey(TaskTypes.HdColourMigration, id), _stores.Delivery(), RegistryStores.NewSender(), Now, default);
+
+        var seen = new List<string>();
+        JobCursor? after = null;
+        for (var pages = 0; pages < 10; pages++)
+        {
+            var (_, page) = await chains.ListAsync(new JobQuery(JobState.Pending, null, Limit: 2, after), default);
+            seen.AddRange(page.Jobs.Select(listed => listed.Job.JobId));
+            if ((after = page.Next) is null) break;
+        }
+
+        Assert.Equal(ids.Reverse(), seen);
+        Assert.Equal(after, after is null ? null : JobCursor.Parse(after.ToString()));
+    }
+
+    [Theory]
+    [MemberData(nameof(RegistryStores.Both), MemberType = typeof(RegistryStores))]
+    public async Task Should_keep_listing_a_cancelled_job_as_long_as_it_is_kept(RegistryStore store)
+    {
+        var chains = _stores.Chains(store);
+        var first = new JobKey(TaskTypes.HdColourMigration, "cancelled-early");
+        // A five-hour deadline: the cancelled record is kept until then and the retention, past the retention after the cancel.
+        var longDeadline = new CheckProgress(1, Now, Now + TimeSpan.FromHours(5), 0);
+        await chains.BeginAsync(first, longDeadline, RegistryStores.NewSender(), Now, default);
+        await chains.CancelAsync(first, new TaskFailed { JobId = first.JobId, TaskType = first.TaskType, Reason = FailureReasons.Cancelled }, default);
+        _stores.Clock.Advance(TimeSpan.FromHours(2));
+        var second = first with { JobId = "cancelled-late" };
+        await chains.BeginAsync(second, _stores.Delivery(), RegistryStores.NewSender(), Now, default);
+        await chains.CancelAsync(second, new TaskFailed { JobId = second.JobId, TaskType = second.TaskType, Reason = FailureReasons.Cancelled }, default);
+
+        Assert.Equal(JobState.Cancelled, (await chains.StatusAsync(first, default)).Record!.State);
+        Assert.Equal(["cancelled-late", "cancelled-early"], await Listed(chains, new JobQuery(JobState.Cancelled, null, 10)));
     }
 
     [Theory]
@@ -98,6 +161,8 @@ public sealed class When_jobs_are_listed(RedisServer redis) : IClassFixture<Redi
         if (store == RegistryStore.Redis) await redis.CliAsync("DEL", $"{prefix}:job:{gone.TaskType}:{gone.JobId}");
 
         Assert.Equal(["forgotten-kept"], await Listed(chains, new JobQuery(JobState.Pending, null, 10)));
+        // A page as long as what is left: the last, though the forgotten job was still in the set when it was asked.
+        Assert.Null((await chains.ListAsync(new JobQuery(JobState.Pending, null, 1), default)).Page.Next);
         if (store == RegistryStore.Redis) Assert.Equal("1", (await redis.CliAsync("ZCARD", $"{prefix}:jobs:Pending")).Trim());
     }
 
