@@ -4,7 +4,8 @@
 # (scripts/pack.sh), runs the unit, consumer and CLI specs once, then the real-broker suite twice,
 # on RabbitMQ 3.10 and on 4.0, each time against a private node and a private 3-node cluster on
 # loopback, and stops them again. The job-registry specs start private redis-server processes
-# (Debian's, installed by scripts/install-deps.sh) on loopback themselves.
+# (Debian's, installed by scripts/install-deps.sh) on loopback themselves; the jobs page's spec
+# drives Debian's chromium through chromium-driver (installed there too) and keeps screenshots.
 #
 # The cluster scenarios run at CI size here (400 jobs, 20 s outages); their full size (1,000 jobs,
 # 30 s) is the default of the specs themselves, or: TASKRESULTS_CLUSTER_JOBS=1000 TASKRESULTS_CLUSTER_OUTAGE_SECONDS=30 scripts/test.sh
@@ -56,3 +57,6 @@ for version in 3.10 4.0; do
   scripts/rabbitmq.sh stop "$node"
   rm -rf "$cluster" "$node"
 done
+# The jobs page as the browser spec saw it (the last suite's run): test artifacts, not committed.
+echo "== screenshots of the jobs page: $(pwd)/test-results/screenshots"
+ls test-results/screenshots 2>/dev/null || true
