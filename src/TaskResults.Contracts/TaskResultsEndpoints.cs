@@ -19,4 +19,10 @@ public static class TaskResultsEndpoints
 
     /// <summary>Where to send <see cref="GetTaskStatus"/> and <see cref="CancelTaskResult"/>: <c>exchange:task-results-control</c>, for the reason given at <see cref="CheckTaskResult"/>.</summary>
     public static Uri Control { get; } = new("exchange:" + ControlQueue);
+
+    /// <summary>The service's queue for <see cref="ArchiveTaskResults"/>, when archiving is on (a quorum queue).</summary>
+    public const string ArchiveQueue = "archive-task-results";
+
+    /// <summary>Where <see cref="ArchiveTaskResults"/> goes: <c>exchange:archive-task-results</c>.</summary>
+    public static Uri Archive { get; } = new("exchange:" + ArchiveQueue);
 }

@@ -1,3 +1,5 @@
+using TaskResults.Contracts;
+using TaskResults.Service.Archive;
 using Microsoft.Extensions.Options;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
@@ -12,7 +14,8 @@ namespace TaskResults.Service.Broker;
 /// MassTransit's error and skipped queues beside it, and the wait queues. MassTransit declares the
 /// same queues with the same arguments afterwards.
 /// </summary>
-public sealed class BrokerTopology(BrokerConnections connections, PollingSchedule schedule, IOptions<MessageBusOptions> options, ILogger<BrokerTopology> logger)
+public sealed class BrokerTopology(BrokerConnections connections, PollingSchedule schedule, IOptions<MessageBusOptions> options, IOptions<Archive.ArchiveOptions> archive,
+    ILogger<BrokerTopology> logger)
 {
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CommandQueueType _type = options.Value.CommandQueue;
@@ -79,6 +82,7 @@ public sealed class BrokerTopology(BrokerConnections connections, PollingSchedul
                 await using (var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken))
                 {
                     await WaitQueues.DeclareAsync(channel, schedule, cancellationToken);
+                    if (archive.Value.Enabled) await WaitQueues.DeclareAsync(channel, ArchiveRetries.Delays, TaskResultsEndpoints.ArchiveQueue, cancellationToken);
                 }
 
                 logger.LogInformation("Declared {Queue} ({Type}) and the wait queues for delays {Delays}",

@@ -1,6 +1,8 @@
+using Microsoft.Extensions.Options;
 using System.Diagnostics;
 using MassTransit;
 using TaskResults.Contracts;
+using TaskResults.Service.Archive;
 using TaskResults.Service.Api;
 using TaskResults.Service.Registry;
 using TaskResults.Service.Scheduling;
@@ -18,6 +20,7 @@ public sealed class CheckTaskResultConsumer(
     JobChains chains,
     PollingSchedule schedule,
     TimeProvider clock,
+    IOptions<ArchiveOptions> archive,
     ILogger<CheckTaskResultConsumer> logger) : IConsumer<CheckTaskResult>
 {
     /// <summary>The API keeps result files this long after the job succeeded.</summary>
@@ -124,6 +127,18 @@ public sealed class CheckTaskResultConsumer(
                 }
 
                 await Publish(context, success);
+                // Archiving waits in its own queue: the files are stored after the event, by whichever instance takes it.
+                if (archive.Value.Enabled && success.ResultUrls.Count > 0)
+                {
+                    await context.Send(TaskResultsEndpoints.Archive, new ArchiveTaskResults
+                    {
+                        JobId = success.JobId,
+                        TaskType = success.TaskType,
+                        ResultUrls = success.ResultUrls,
+                        ResultsExpireAt = success.ResultsExpireAt,
+                    }, send => send.CorrelationId = context.CorrelationId);
+                }
+
                 LogFinished(command, progress, Outcomes.Succeeded, null);
                 break;
 

@@ -2,6 +2,7 @@ using MassTransit;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using TaskResults.Service.Admin;
+using TaskResults.Service.Archive;
 using TaskResults.Service.Broker;
 using TaskResults.Service.Api;
 using TaskResults.Service.Consumers;
@@ -22,7 +23,11 @@ public static class TaskResultsExtensions
         var bus = ReadBusChoice(builder.Configuration);
         var rabbitMq = bus.Transport == BusTransport.RabbitMq;
         if (rabbitMq) builder.AddBrokerSupervision();
-        if (rabbitMq && bus.Rescheduling == RecheckDelivery.WaitQueues) builder.Services.AddSingleton<IRecheckScheduler, WaitQueueRecheckScheduler>();
+        if (rabbitMq && bus.Rescheduling == RecheckDelivery.WaitQueues)
+        {
+            builder.Services.AddSingleton<IRecheckScheduler, WaitQueueRecheckScheduler>();
+            builder.Services.AddSingleton<ArchiveRetries, ArchiveRetries.ThroughWaitQueues>();
+        }
 
         builder.Services.AddTaskResultsCore();
         builder.Services.AddJobEndpoints();
@@ -33,9 +38,10 @@ public static class TaskResultsExtensions
         builder.Services.Configure<HostOptions>(host =>
             host.ShutdownTimeout = TimeSpan.FromTicks(Math.Max(host.ShutdownTimeout.Ticks, (bus.StopTimeout + StopMargin).Ticks)));
 
+        var archiving = ReadArchiveChoice(builder.Configuration);
         builder.Services.AddMassTransit(x =>
         {
-            x.AddTaskResultsConsumers();
+            x.AddTaskResultsConsumers(archiving);
             if (!rabbitMq)
             {
                 x.AddDelayedMessageScheduler();
@@ -92,6 +98,19 @@ public static class TaskResultsExtensions
         builder.Services.AddHealthChecks().AddCheck<ConsumingHealthCheck>("check-task-result consumer", tags: [ServiceDefaultsExtensions.ReadyTag]);
     }
 
+    // Whether archiving is on decides whether its consumer is registered; a bad value is reported at start with the others.
+    public static bool ReadArchiveChoice(IConfiguration configuration)
+    {
+        try
+        {
+            return configuration.GetSection(ArchiveOptions.Section).Get<ArchiveOptions>()?.Enabled ?? false;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
     // The bus must be chosen while registering. A value the binder cannot convert (MessageBus:Transport=Kafka)
     // is reported with the other options at start, in one line (ValidateOptionsAsync); until then, the defaults.
     private static MessageBusOptions ReadBusChoice(IConfiguration configuration)
@@ -139,6 +158,7 @@ public static class TaskResultsExtensions
         services.AddSingleton<ITaskResultApi>(provider => new InstrumentedTaskResultApi(
             provider.GetRequiredService<GuardedTaskResultApi>(), provider.GetRequiredService<TimeProvider>()));
         services.AddJobRegistry();
+        services.AddResultArchive();
         services.AddHttpClient<AILabToolsClient>((provider, http) => AILabToolsClient.Configure(http, Api(provider)))
             .ConfigurePrimaryHttpMessageHandler(provider => AILabToolsClient.CreateHandler(Api(provider)));
         return services;
@@ -165,11 +185,32 @@ public static class TaskResultsExtensions
         services.AddHealthChecks().AddCheck<RegistryHealthCheck>("job registry");
     }
 
+    // The archive (Archive:Store, none by default): the downloader, the store it names, and how a failed attempt comes back.
+    private static void AddResultArchive(this IServiceCollection services)
+    {
+        services.AddOptions<ArchiveOptions>().BindConfiguration(ArchiveOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<ArchiveRetries, ArchiveRetries.ThroughRedelivery>();
+        services.AddSingleton<ResultArchiver>();
+        services.AddSingleton<FileSystemResultStore>();
+        services.AddSingleton<S3ResultStore>();
+        services.AddSingleton<AzureBlobResultStore>();
+        services.AddSingleton<IResultStore>(provider => provider.GetRequiredService<IOptions<ArchiveOptions>>().Value.Store switch
+        {
+            ArchiveStore.S3 => provider.GetRequiredService<S3ResultStore>(),
+            ArchiveStore.AzureBlob => provider.GetRequiredService<AzureBlobResultStore>(),
+            _ => provider.GetRequiredService<FileSystemResultStore>(),
+        });
+        // Its own client: no header of the API's, no redirect followed behind the allow list's back.
+        services.AddHttpClient<ResultDownloader>((provider, http) => http.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(provider => ResultDownloader.CreateHandler(provider.GetRequiredService<IOptions<ArchiveOptions>>().Value));
+    }
+
     private static AILabToolsOptions Api(IServiceProvider provider) => provider.GetRequiredService<IOptions<AILabToolsOptions>>().Value;
 
-    public static void AddTaskResultsConsumers(this IBusRegistrationConfigurator configurator)
+    public static void AddTaskResultsConsumers(this IBusRegistrationConfigurator configurator, bool archiving = false)
     {
         configurator.AddConsumer<CheckTaskResultConsumer, CheckTaskResultConsumerDefinition>();
+        if (archiving) configurator.AddConsumer<ArchiveTaskResultsConsumer, ArchiveTaskResultsConsumerDefinition>();
         configurator.AddConsumer<GetTaskStatusConsumer, ControlConsumerDefinition<GetTaskStatusConsumer>>();
         configurator.AddConsumer<CancelTaskResultConsumer, ControlConsumerDefinition<CancelTaskResultConsumer>>();
     }

@@ -48,11 +48,12 @@ public sealed class ServiceHarness : IAsyncDisposable
         configure?.Invoke(settings);
 
         var collection = new ServiceCollection();
-        collection.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings).Build());
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        collection.AddSingleton<IConfiguration>(configuration);
         collection.AddLogging();
         collection.AddTaskResultsCore();
         services?.Invoke(collection);
-        collection.AddMassTransitTestHarness(x => x.AddTaskResultsConsumers());
+        collection.AddMassTransitTestHarness(x => x.AddTaskResultsConsumers(TaskResultsExtensions.ReadArchiveChoice(configuration)));
 
         var provider = collection.BuildServiceProvider(true);
         return new ServiceHarness(provider, provider, await StartHarness(provider, inactivity), api);

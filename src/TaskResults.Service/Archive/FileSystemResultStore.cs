@@ -1,0 +1,47 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Options;
+
+namespace TaskResults.Service.Archive;
+
+/// <summary>A directory: a key is a relative path under it. A file appears whole or not at all (written beside, then moved).</summary>
+public sealed class FileSystemResultStore(IOptions<ArchiveOptions> options) : IResultStore
+{
+    private readonly string _root = Path.GetFullPath(options.Value.Directory ?? ".");
+
+    public async Task<StoredFile?> FindAsync(string key, CancellationToken cancellationToken)
+    {
+        var path = PathOf(key);
+        if (!File.Exists(path)) return null;
+        await using var stored = File.OpenRead(path);
+        return new StoredFile(new Uri(path).AbsoluteUri, stored.Length, Convert.ToHexStringLower(await SHA256.HashDataAsync(stored, cancellationToken)));
+    }
+
+    public Task<string> PutAsync(string key, string file, long size, string sha256, string contentType, CancellationToken cancellationToken)
+    {
+        var path = PathOf(key);
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            var beside = $"{path}.{Guid.NewGuid():N}.part";
+            File.Copy(file, beside);
+            File.Move(beside, path, overwrite: true);
+            return Task.FromResult(new Uri(path).AbsoluteUri);
+        }
+        catch (IOException exception)
+        {
+            throw new StoreUnavailableException($"The directory store cannot write {key}: {exception.Message}", exception);
+        }
+        catch (UnauthorizedAccessException exception)
+        {
+            throw new StoreUnavailableException($"The directory store may not write {key}: {exception.Message}", exception);
+        }
+    }
+
+    // Keys are built of escaped parts (ArchiveKeys): still, nothing may land outside the root.
+    private string PathOf(string key)
+    {
+        var path = Path.GetFullPath(Path.Combine(_root, key.Replace('/', Path.DirectorySeparatorChar)));
+        if (!path.StartsWith(_root + Path.DirectorySeparatorChar, StringComparison.Ordinal)) throw new InvalidOperationException($"The key {key} leaves the archive directory.");
+        return path;
+    }
+}

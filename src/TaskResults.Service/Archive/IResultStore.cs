@@ -1,0 +1,17 @@
+namespace TaskResults.Service.Archive;
+
+/// <summary>A file as a store holds it: enough to tell whether storing it again would change anything.</summary>
+public sealed record StoredFile(string Location, long Size, string? Sha256);
+
+/// <summary>Where archived files go. A key is <c>{prefix}/{taskType}/{jobId}/{n}{ext}</c>, its parts safe for any store.</summary>
+public interface IResultStore
+{
+    /// <summary>The file stored under <paramref name="key"/>, or null.</summary>
+    Task<StoredFile?> FindAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>Stores <paramref name="file"/> (a complete local copy) under <paramref name="key"/>, replacing what was there; returns where.</summary>
+    Task<string> PutAsync(string key, string file, long size, string sha256, string contentType, CancellationToken cancellationToken);
+}
+
+/// <summary>The store failed (unreachable, refused): worth trying again later.</summary>
+public sealed class StoreUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,0 +1,95 @@
+using Microsoft.Extensions.Options;
+using TaskResults.Contracts;
+
+namespace TaskResults.Service.Archive;
+
+/// <summary>What archiving a job came to.</summary>
+public abstract record Archiving
+{
+    private Archiving()
+    {
+    }
+
+    public sealed record Stored(IReadOnlyList<ArchivedFile> Files) : Archiving;
+
+    /// <summary>A file will never be stored: the job's archiving ends here.</summary>
+    public sealed record Refused(string Reason, string Details, string Url) : Archiving;
+
+    /// <summary>The file host or the store failed this time (<paramref name="StoreFailed"/>: the store): try again later.</summary>
+    public sealed record Failed(string Details, bool StoreFailed) : Archiving;
+}
+
+/// <summary>
+/// Stores every result file of a job under a key of its own (<see cref="ArchiveKeys"/>): downloaded to a local copy,
+/// then stored unless the store already holds the same bytes (same size and SHA-256), so archiving a job again
+/// uploads nothing and names the same locations.
+/// </summary>
+public sealed class ResultArchiver(ResultDownloader downloader, IResultStore store, IOptions<ArchiveOptions> options)
+{
+    public async Task<Archiving> ArchiveAsync(ArchiveTaskResults job, CancellationToken cancellationToken)
+    {
+        var files = new List<ArchivedFile>(job.ResultUrls.Count);
+        for (var n = 0; n < job.ResultUrls.Count; n++)
+        {
+            var url = job.ResultUrls[n];
+            var copy = Path.Combine(Path.GetTempPath(), $"taskresults-archive-{Guid.NewGuid():N}");
+            try
+            {
+                switch (await downloader.DownloadAsync(url, copy, cancellationToken))
+                {
+                    case Download.Refused refused:
+                        return new Archiving.Refused(refused.Reason, refused.Details, url);
+                    case Download.Failed failed:
+                        return new Archiving.Failed(failed.Details, StoreFailed: false);
+                    case Download.Done done:
+                        var key = ArchiveKeys.For(options.Value.Prefix, job.TaskType, job.JobId, n + 1, done.ContentType, url);
+                        var held = await store.FindAsync(key, cancellationToken);
+                        var location = held is not null && held.Size == done.Size && held.Sha256 == done.Sha256
+                            ? held.Location
+                            : await store.PutAsync(key, copy, done.Size, done.Sha256, done.ContentType, cancellationToken);
+                        files.Add(new ArchivedFile { SourceUrl = url, Location = location, Size = done.Size, Sha256 = done.Sha256, ContentType = done.ContentType });
+                        break;
+                }
+            }
+            catch (StoreUnavailableException exception)
+            {
+                return new Archiving.Failed(exception.Message, StoreFailed: true);
+            }
+            finally
+            {
+                File.Delete(copy);
+            }
+        }
+
+        return new Archiving.Stored(files);
+    }
+}
+
+/// <summary>Where a result file is stored: <c>{prefix}/{taskType}/{jobId}/{n}{ext}</c>, each part escaped, so a job id (the sender's text) names one file and nothing else.</summary>
+public static class ArchiveKeys
+{
+    private static readonly Dictionary<string, string> Extensions = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["image/png"] = ".png", ["image/jpeg"] = ".jpg", ["image/webp"] = ".webp", ["image/gif"] = ".gif", ["image/bmp"] = ".bmp",
+        ["image/tiff"] = ".tif", ["video/mp4"] = ".mp4", ["application/json"] = ".json", ["application/zip"] = ".zip",
+    };
+
+    public static string For(string prefix, string taskType, string jobId, int n, string contentType, string url) =>
+        $"{prefix.TrimEnd('/')}/{Part(taskType)}/{Part(jobId)}/{n}{Extension(contentType, url)}";
+
+    // The content type's extension, else the URL's (letters and digits, at most five), else none.
+    public static string Extension(string contentType, string url)
+    {
+        if (Extensions.TryGetValue(contentType, out var known)) return known;
+        var path = Uri.TryCreate(url, UriKind.Absolute, out var address) ? address.AbsolutePath : "";
+        var dot = path.LastIndexOf('.');
+        var ext = dot >= 0 && dot > path.LastIndexOf('/') ? path[(dot + 1)..] : "";
+        return ext.Length is > 0 and <= 5 && ext.All(char.IsAsciiLetterOrDigit) ? "." + ext.ToLowerInvariant() : "";
+    }
+
+    private static string Part(string text)
+    {
+        var escaped = Uri.EscapeDataString(text);
+        return escaped is "." or ".." ? escaped.Replace(".", "%2E", StringComparison.Ordinal) : escaped;
+    }
+}

@@ -1,0 +1,120 @@
+using System.Net;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Options;
+using TaskResults.Contracts;
+
+namespace TaskResults.Service.Archive;
+
+/// <summary>What became of one download.</summary>
+public abstract record Download
+{
+    private Download()
+    {
+    }
+
+    /// <summary>The whole file is in the local copy.</summary>
+    public sealed record Done(long Size, string Sha256, string ContentType) : Download;
+
+    /// <summary>It will never be stored (<see cref="ArchiveFailureReasons"/>).</summary>
+    public sealed record Refused(string Reason, string Details) : Download;
+
+    /// <summary>The host did not answer well this time: try again later.</summary>
+    public sealed record Failed(string Details) : Download;
+}
+
+/// <summary>
+/// Fetches a result file into a local copy, streaming (never the whole file in memory), counting and hashing as it
+/// goes. Only from <c>Archive:AllowedHosts</c>, checked again at every redirect (followed here, at most five); no
+/// header of the API's goes with it, the API key least of all.
+/// </summary>
+public sealed class ResultDownloader(HttpClient http, IOptions<ArchiveOptions> options)
+{
+    private const int MaxRedirects = 5;
+
+    private readonly ArchiveOptions _options = options.Value;
+
+    /// <summary>The handler downloads go through: no redirect followed behind the allow list's back, no cookies.</summary>
+    public static SocketsHttpHandler CreateHandler(ArchiveOptions options) => new()
+    {
+        AllowAutoRedirect = false,
+        UseCookies = false,
+        ConnectTimeout = options.ConnectTimeout,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+    };
+
+    public async Task<Download> DownloadAsync(string url, string copy, CancellationToken cancellationToken)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var address) || address.Scheme is not ("https" or "http"))
+            return new Download.Refused(ArchiveFailureReasons.NotAllowed, "Not an http(s) URL.");
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.Timeout);
+        try
+        {
+            for (var hop = 0; hop <= MaxRedirects; hop++)
+            {
+                if (!IsAllowed(address.IdnHost))
+                    return new Download.Refused(ArchiveFailureReasons.NotAllowed, $"{(hop == 0 ? "The URL" : "A redirect")} points to {address.IdnHost}, which is not in {ArchiveOptions.Section}:AllowedHosts.");
+
+                using var response = await http.GetAsync(address, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+                var status = (int)response.StatusCode;
+                if (status is >= 300 and < 400 && response.Headers.Location is { } location)
+                {
+                    address = new Uri(address, location);
+                    if (address.Scheme is not ("https" or "http")) return new Download.Refused(ArchiveFailureReasons.NotAllowed, "A redirect leaves http(s).");
+                    continue;
+                }
+
+                if (response.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || status >= 500)
+                    return new Download.Failed($"The file host answered {status}.");
+                if (!response.IsSuccessStatusCode) return new Download.Refused(ArchiveFailureReasons.NotFound, $"The file host answered {status}.");
+                if (response.Content.Headers.ContentLength > _options.MaxBytes)
+                    return new Download.Refused(ArchiveFailureReasons.TooLarge, $"{response.Content.Headers.ContentLength} bytes, more than {ArchiveOptions.Section}:MaxBytes ({_options.MaxBytes}).");
+
+                return await CopyAsync(response, copy, timeout.Token);
+            }
+
+            return new Download.Refused(ArchiveFailureReasons.NotFound, $"More than {MaxRedirects} redirects.");
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new Download.Failed($"Not downloaded within {ArchiveOptions.Section}:Timeout ({_options.Timeout}).");
+        }
+        catch (HttpRequestException exception)
+        {
+            return new Download.Failed($"The file host could not be reached: {exception.Message}");
+        }
+        catch (IOException exception)
+        {
+            return new Download.Failed($"The download broke off: {exception.Message}");
+        }
+    }
+
+    // A name on the list, or under a *.name on it; an address literal only when it is listed itself.
+    public bool IsAllowed(string host) => _options.AllowedHosts.Any(allowed => allowed.StartsWith("*.", StringComparison.Ordinal)
+        ? host.EndsWith(allowed[1..], StringComparison.OrdinalIgnoreCase) && !IPAddress.TryParse(host, out _)
+        : string.Equals(host, allowed, StringComparison.OrdinalIgnoreCase));
+
+    private async Task<Download> CopyAsync(HttpResponseMessage response, string copy, CancellationToken cancellationToken)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[81920];
+        long size = 0;
+        await using (var source = await response.Content.ReadAsStreamAsync(cancellationToken))
+        await using (var target = new FileStream(copy, FileMode.Create, FileAccess.Write, FileShare.None, 1, useAsync: true))
+        {
+            int read;
+            while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                size += read;
+                // Content-Length may be missing or wrong: the cap holds for what actually comes.
+                if (size > _options.MaxBytes) return new Download.Refused(ArchiveFailureReasons.TooLarge, $"More than {ArchiveOptions.Section}:MaxBytes ({_options.MaxBytes}) bytes.");
+                sha.AppendData(buffer, 0, read);
+                await target.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+            }
+        }
+
+        var type = response.Content.Headers.ContentType?.MediaType ?? "application/octet-stream";
+        return new Download.Done(size, Convert.ToHexStringLower(sha.GetHashAndReset()), type);
+    }
+}

@@ -1,0 +1,72 @@
+using System.Net;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Microsoft.Extensions.Options;
+
+namespace TaskResults.Service.Archive;
+
+/// <summary>
+/// Any S3-compatible store through AWSSDK.S3: AWS by default, or <c>Archive:S3:ServiceUrl</c> (MinIO, Ceph, R2).
+/// Credentials and region come the SDK's standard way (AWS_* variables, profile, instance role). A file's SHA-256
+/// is kept as its metadata <c>sha256</c>, so storing it again can be skipped.
+/// </summary>
+public sealed class S3ResultStore : IResultStore, IDisposable
+{
+    private const string Sha256Metadata = "sha256";
+
+    private readonly S3StoreOptions _options;
+    private readonly Lazy<AmazonS3Client> _client;
+
+    public S3ResultStore(IOptions<ArchiveOptions> options)
+    {
+        _options = options.Value.S3;
+        _client = new Lazy<AmazonS3Client>(() =>
+        {
+            var config = new AmazonS3Config { ForcePathStyle = _options.ForcePathStyle };
+            if (_options.ServiceUrl is { } url) config.ServiceURL = url;
+            if (_options.Region is { } region) config.AuthenticationRegion = region;
+            if (_options.Region is { } named && _options.ServiceUrl is null) config.RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(named);
+            return new AmazonS3Client(config);
+        });
+    }
+
+    public async Task<StoredFile?> FindAsync(string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var head = await _client.Value.GetObjectMetadataAsync(_options.Bucket, key, cancellationToken);
+            return new StoredFile(Location(key), head.ContentLength, head.Metadata[Sha256Metadata]);
+        }
+        catch (AmazonS3Exception exception) when (exception.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+        catch (Exception exception) when (exception is AmazonServiceException or AmazonClientException or HttpRequestException)
+        {
+            throw new StoreUnavailableException($"The S3 store cannot be asked about {key}: {exception.Message}", exception);
+        }
+    }
+
+    public async Task<string> PutAsync(string key, string file, long size, string sha256, string contentType, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var put = new PutObjectRequest { BucketName = _options.Bucket, Key = key, FilePath = file, ContentType = contentType };
+            put.Metadata[Sha256Metadata] = sha256;
+            await _client.Value.PutObjectAsync(put, cancellationToken);
+            return Location(key);
+        }
+        catch (Exception exception) when (exception is AmazonServiceException or AmazonClientException or HttpRequestException or IOException)
+        {
+            throw new StoreUnavailableException($"The S3 store refused {key}: {exception.Message}", exception);
+        }
+    }
+
+    private string Location(string key) => $"s3://{_options.Bucket}/{key}";
+
+    public void Dispose()
+    {
+        if (_client.IsValueCreated) _client.Value.Dispose();
+    }
+}

@@ -1,0 +1,164 @@
+using MassTransit.Testing;
+using System.Security.Cryptography;
+using TaskResults.Service.Archive;
+
+namespace TaskResults.Tests.Archive;
+
+/// <summary>
+/// Archiving (issue 15) into the file-system store, with the in-memory bus and a real file host on 127.0.0.1: a
+/// succeeded job's files stored under deterministic keys and announced; the same job again uploads nothing; a host
+/// off the list (or a redirect to one), a file over the cap, a missing file refused for good; a host that fails
+/// tried again until the results expire; the API key never sent to the file host.
+/// </summary>
+public sealed class When_results_are_archived : IAsyncLifetime
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "taskresults-archive-spec-" + Guid.NewGuid().ToString("N"));
+    private FakeFileHost _files = null!;
+
+    public async Task InitializeAsync() => _files = await FakeFileHost.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        await _files.DisposeAsync();
+        if (Directory.Exists(_directory)) Directory.Delete(_directory, recursive: true);
+    }
+
+    private Task<ServiceHarness> Service(long maxBytes = 1_000_000, TimeSpan? inactivity = null) => ServiceHarness.StartAsync(settings =>
+    {
+        settings["Archive:Store"] = "FileSystem";
+        settings["Archive:Directory"] = _directory;
+        settings["Archive:AllowedHosts:0"] = "127.0.0.1";
+        settings["Archive:MaxBytes"] = maxBytes.ToString();
+    }, inactivity: inactivity);
+
+    private static async Task Archive(ServiceHarness service, string jobId, DateTimeOffset? expireAt = null, params string[] urls)
+    {
+        var endpoint = await service.Harness.Bus.GetSendEndpoint(TaskResultsEndpoints.Archive);
+        await endpoint.Send(new ArchiveTaskResults
+        {
+            JobId = jobId,
+            TaskType = TaskTypes.HdColourMigration,
+            ResultUrls = urls,
+            ResultsExpireAt = expireAt ?? DateTimeOffset.UtcNow.AddHours(24),
+        });
+    }
+
+    [Fact]
+    public async Task Should_store_every_result_file_of_a_succeeded_job_and_say_where()
+    {
+        await using var service = await Service();
+        string[] urls = [_files.Url("first.png"), _files.Url("second")];
+        service.Api.Script("archived", FakeResponse.Status("PROCESS_SUCCESS", imageList: urls));
+
+        await service.Send(new CheckTaskResult { JobId = "archived", TaskType = TaskTypes.HdColourMigration });
+
+        Assert.Equal(urls, (await service.WaitFor<TaskSucceeded>("archived")).Context.Message.ResultUrls);
+        var archived = (await service.WaitFor<TaskResultsArchived>("archived")).Context.Message;
+        Assert.Equal(urls, archived.Files.Select(file => file.SourceUrl));
+        foreach (var (file, name, n) in archived.Files.Zip(["first.png", "second"], [1, 2]))
+        {
+            var path = new Uri(file.Location).LocalPath;
+            Assert.Equal(Path.Combine(_directory, "task-results", TaskTypes.HdColourMigration, "archived", $"{n}.png"), path);
+            Assert.Equal(FakeFileHost.Content(name), await File.ReadAllBytesAsync(path));
+            Assert.Equal((1024L, Convert.ToHexStringLower(SHA256.HashData(FakeFileHost.Content(name))), "image/png"), (file.Size, file.Sha256, file.ContentType));
+        }
+
+        Assert.All(_files.Requests, request => Assert.DoesNotContain(request.Headers.Values, value => value.Contains(FakeAILabToolsApi.ApiKey)));
+        Assert.All(_files.Requests, request => Assert.DoesNotContain("ailabapi-api-key", request.Headers.Keys, StringComparer.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task Should_store_nothing_twice_and_name_the_same_places()
+    {
+        await using var service = await Service();
+        await Archive(service, "twice", null, _files.Url("again.png"));
+        var first = (await service.WaitFor<TaskResultsArchived>("twice")).Context.Message.Files.Single();
+        var path = new Uri(first.Location).LocalPath;
+        var written = File.GetLastWriteTimeUtc(path);
+        File.SetLastWriteTimeUtc(path, written.AddMinutes(-5));
+
+        await Archive(service, "twice", null, _files.Url("again.png"));
+
+        Assert.True(await service.Harness.Published.SelectAsync<TaskResultsArchived>(m => m.Context.Message.JobId == "twice").Skip(1).Any());
+        var second = service.Events<TaskResultsArchived>("twice")[1].Files.Single();
+        Assert.Equal(first, second);
+        Assert.Equal(written.AddMinutes(-5), File.GetLastWriteTimeUtc(path));
+        Assert.Single(Directory.GetFiles(Path.GetDirectoryName(path)!));
+    }
+
+    [Theory]
+    [InlineData("localhost", ArchiveFailureReasons.NotAllowed)]
+    [InlineData("redirect-out.png", ArchiveFailureReasons.NotAllowed)]
+    [InlineData("missing.png", ArchiveFailureReasons.NotFound)]
+    [InlineData("gone.png", ArchiveFailureReasons.NotFound)]
+    [InlineData("big.png", ArchiveFailureReasons.TooLarge)]
+    [InlineData("chunked.png", ArchiveFailureReasons.TooLarge)]
+    public async Task Should_refuse_for_good_what_can_never_be_stored(string file, string reason)
+    {
+        await using var service = await Service(maxBytes: 2000);
+        var url = file == "localhost" ? _files.Url("ok.png").Replace("127.0.0.1", "localhost") : _files.Url(file);
+
+        await Archive(service, "refused", null, url);
+
+        var failed = (await service.WaitFor<TaskResultsArchiveFailed>("refused")).Context.Message;
+        Assert.Equal((reason, url), (failed.Reason, failed.Url));
+        Assert.Empty(service.Events<TaskResultsArchived>("refused"));
+        // Off the list: never asked. A redirect off the list: its target never asked (it is not this host either way).
+        if (file == "localhost") Assert.Empty(_files.Requests);
+        Assert.False(Directory.Exists(_directory) && Directory.EnumerateFiles(_directory, "*", SearchOption.AllDirectories).Any());
+    }
+
+    [Fact]
+    public async Task Should_follow_a_redirect_within_the_allowed_hosts()
+    {
+        await using var service = await Service();
+
+        await Archive(service, "redirected", null, _files.Url("redirect-in.png"));
+
+        var file = (await service.WaitFor<TaskResultsArchived>("redirected")).Context.Message.Files.Single();
+        Assert.Equal(FakeFileHost.Content("ok.png"), await File.ReadAllBytesAsync(new Uri(file.Location).LocalPath));
+    }
+
+    [Fact]
+    public async Task Should_try_again_when_the_host_fails_once()
+    {
+        // Idle longer than the first wait between attempts (5 s), or the harness stops waiting for the event after it.
+        await using var service = await Service(inactivity: TimeSpan.FromSeconds(8));
+        service.Harness.TestTimeout = TimeSpan.FromSeconds(30);
+
+        await Archive(service, "flaky", null, _files.Url("flaky.png"));
+
+        // The first attempt fails (503); the job waits its first delay and then succeeds.
+        Assert.NotNull(await service.WaitFor<TaskResultsArchived>("flaky"));
+        Assert.Equal(2, _files.Requests.Count(request => request.Path == "/files/flaky.png"));
+        Assert.Empty(service.Events<TaskResultsArchiveFailed>("flaky"));
+    }
+
+    [Fact]
+    public async Task Should_give_up_when_the_results_expire_first()
+    {
+        await using var service = await Service();
+
+        // The next try would come after the files are gone: EXPIRED at once.
+        await Archive(service, "expiring", DateTimeOffset.UtcNow.AddSeconds(2), _files.Url("down.png"));
+
+        var failed = (await service.WaitFor<TaskResultsArchiveFailed>("expiring")).Context.Message;
+        Assert.Equal(ArchiveFailureReasons.Expired, failed.Reason);
+        Assert.Contains("503", failed.Details);
+    }
+
+    [Theory]
+    [InlineData("../../escape", "..%2F..%2Fescape")]
+    [InlineData("..", "%2E%2E")]
+    [InlineData("job id", "job%20id")]
+    public void Should_keep_a_job_id_to_one_key_part(string jobId, string part) =>
+        Assert.Equal($"task-results/HD_COLOUR_MIGRATION/{part}/1.png", ArchiveKeys.For("task-results", TaskTypes.HdColourMigration, jobId, 1, "image/png", "https://x/y"));
+
+    [Theory]
+    [InlineData("image/jpeg", "https://x/a.png", ".jpg")]
+    [InlineData("application/octet-stream", "https://x/a.WEBP?sig=1", ".webp")]
+    [InlineData("application/octet-stream", "https://x/a.tar.gz.toolongext", "")]
+    [InlineData("application/octet-stream", "https://x/dir.d/file", "")]
+    public void Should_name_the_extension_by_content_type_then_url(string contentType, string url, string extension) =>
+        Assert.Equal(extension, ArchiveKeys.Extension(contentType, url));
+}
