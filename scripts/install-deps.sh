@@ -12,3 +12,12 @@ if [ ${#needed[@]} -gt 0 ]; then
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${needed[@]}" >/dev/null
 fi
+
+# The archive's stores for the real-server specs (issue 15): an S3 server and Azure's own storage emulator,
+# from npm with the machine's Node.js, into .tools/npm of this checkout (not committed).
+tools="$(cd "$(dirname "$0")/.." && pwd)/.tools/npm"
+if [ ! -x "$tools/node_modules/.bin/s3rver" ] || [ ! -x "$tools/node_modules/.bin/azurite-blob" ]; then
+  command -v npm >/dev/null || { echo "npm is missing: the archive specs need Node.js and npm (s3rver, azurite)" >&2; exit 1; }
+  echo "Installing s3rver and azurite into $tools..."
+  npm install --prefix "$tools" --no-audit --no-fund --loglevel=error s3rver@3.7.1 azurite@3.37.0 >/dev/null
+fi

@@ -63,34 +63,45 @@ public sealed class When_jobs_are_seen_in_a_browser(Broker broker, RedisServer r
         await browser.Until(p => p.FindElements(By.LinkText("browsed-later")).Count == 1, PageTimeout, "the list reloads itself");
         browser.Screenshot("jobs-list");
 
-        // The page reloads itself every second: each step finds what it needs again until it holds.
+        // The page reloads itself every second: a click may land on a page being replaced and do nothing. So each step
+        // looks at where the browser is, and clicks again until the page it leads to is there.
         await browser.Until(p =>
         {
-            p.FindElement(By.LinkText("browsed")).Click();
-            return true;
-        }, PageTimeout, "the job's link is followed");
-        await browser.Until(p => p.FindElement(By.Id("checks")).Text.Contains("QUEUING") && p.FindElement(By.Id("state")).Text == "Pending"
-            && p.FindElement(By.CssSelector("#trace a")).GetAttribute("href")!.StartsWith("http://jaeger.example:16686/trace/", StringComparison.Ordinal),
-            PageTimeout, "the detail shows the pending job's checks and a link to its trace");
+            if (p.FindElements(By.Id("checks")).Count == 0)
+            {
+                p.FindElement(By.LinkText("browsed")).Click();
+                return false;
+            }
+
+            return p.FindElement(By.Id("checks")).Text.Contains("QUEUING") && p.FindElement(By.Id("state")).Text == "Pending"
+                && p.FindElement(By.CssSelector("#trace a")).GetAttribute("href")!.StartsWith("http://jaeger.example:16686/trace/", StringComparison.Ordinal);
+        }, PageTimeout, "the detail shows the pending job's checks and a link to its trace");
         browser.Screenshot("job-detail");
 
-        // The reason typed and the button pressed in one form: a reload in between makes the whole step go again.
+        // The reason typed and the button pressed in one form, the confirmation accepted; again if a reload swallowed the click.
+        var confirmedAt = DateTime.MinValue;
         await browser.Until(p =>
         {
+            try
+            {
+                p.SwitchTo().Alert().Accept();
+                confirmedAt = DateTime.UtcNow;
+                return false;
+            }
+            catch (NoAlertPresentException)
+            {
+            }
+
+            if (p.FindElement(By.Id("state")).Text == "Cancelled") return true;
+            // Confirmed: the post and the page after it are on their way.
+            if (DateTime.UtcNow - confirmedAt < TimeSpan.FromSeconds(10)) return false;
             var form = p.FindElement(By.Id("cancel"));
             var reason = form.FindElement(By.Name("reason"));
             reason.Clear();
             reason.SendKeys("closed by the operator");
-            if (reason.GetAttribute("value") != "closed by the operator") return false;
-            form.FindElement(By.TagName("button")).Click();
-            return true;
-        }, PageTimeout, "the cancel button is pressed");
-        await browser.Until(p =>
-        {
-            p.SwitchTo().Alert().Accept();
-            return true;
-        }, PageTimeout, "the cancel is confirmed");
-        await browser.Until(p => p.FindElement(By.Id("state")).Text == "Cancelled", PageTimeout, "the job shows Cancelled");
+            if (reason.GetAttribute("value") == "closed by the operator") form.FindElement(By.TagName("button")).Click();
+            return false;
+        }, PageTimeout, "the job is cancelled from its page");
         browser.Screenshot("job-cancelled");
 
         var failed = (await Listener.WaitFor<TaskFailed>("browsed", EventTimeout)).Message;

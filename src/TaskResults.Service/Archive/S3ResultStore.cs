@@ -24,7 +24,14 @@ public sealed class S3ResultStore : IResultStore, IDisposable
         _client = new Lazy<AmazonS3Client>(() =>
         {
             var config = new AmazonS3Config { ForcePathStyle = _options.ForcePathStyle };
-            if (_options.ServiceUrl is { } url) config.ServiceURL = url;
+            if (_options.ServiceUrl is { } url)
+            {
+                config.ServiceURL = url;
+                // S3-compatible stores often lack the newer checksums AWS asks for by default: only where an operation requires one.
+                config.RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED;
+                config.ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED;
+            }
+
             if (_options.Region is { } region) config.AuthenticationRegion = region;
             if (_options.Region is { } named && _options.ServiceUrl is null) config.RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(named);
             return new AmazonS3Client(config);
@@ -52,7 +59,8 @@ public sealed class S3ResultStore : IResultStore, IDisposable
     {
         try
         {
-            var put = new PutObjectRequest { BucketName = _options.Bucket, Key = key, FilePath = file, ContentType = contentType };
+            // aws-chunked bodies are AWS's own: some S3-compatible stores keep the chunk framing as the content (s3rver does).
+            var put = new PutObjectRequest { BucketName = _options.Bucket, Key = key, FilePath = file, ContentType = contentType, UseChunkEncoding = _options.ServiceUrl is null };
             put.Metadata[Sha256Metadata] = sha256;
             await _client.Value.PutObjectAsync(put, cancellationToken);
             return Location(key);

@@ -56,7 +56,7 @@ public sealed class Broker : IAsyncLifetime
     public static async Task PurgeServiceQueues(IConnection connection, string queueList)
     {
         var queues = queueList.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-            .Where(name => name.StartsWith("check-task-result", StringComparison.Ordinal));
+            .Where(name => name.StartsWith("check-task-result", StringComparison.Ordinal) || name.StartsWith(TaskResultsEndpoints.ArchiveQueue, StringComparison.Ordinal));
         foreach (var queue in queues)
         {
             // A missing queue closes the channel it was asked on: one channel per queue.

@@ -34,6 +34,8 @@ public sealed class EventListener : IAsyncDisposable
                 e.Handler<TaskPending>(Record);
                 e.Handler<TaskSucceeded>(Record);
                 e.Handler<TaskFailed>(Record);
+                e.Handler<TaskResultsArchived>(Record);
+                e.Handler<TaskResultsArchiveFailed>(Record);
             });
         });
     }
