@@ -68,6 +68,25 @@ public static class TaskResultsTelemetry
         public const string Replayed = "replayed";
     }
 
+    private static readonly Counter<long> ArchivedFiles = Meter.CreateCounter<long>("taskresults.archive.files", "{file}", "Result files stored by the archive.");
+
+    private static readonly Counter<long> ArchivedBytes = Meter.CreateCounter<long>("taskresults.archive.bytes", "By", "Bytes of result files stored by the archive.");
+
+    private static readonly Counter<long> ArchiveFailures = Meter.CreateCounter<long>(
+        "taskresults.archive.failures", "{job}", "Jobs whose result files were not stored, by reason (EXPIRED, NOT_FOUND, TOO_LARGE, NOT_ALLOWED, STORE_ERROR).");
+
+    private static readonly Histogram<double> ArchiveLag = Meter.CreateHistogram<double>(
+        "taskresults.archive.lag", "s", "Time from a job's success to its result files stored.");
+
+    public static void RecordArchived(IReadOnlyList<ArchivedFile> files, TimeSpan lag)
+    {
+        ArchivedFiles.Add(files.Count);
+        ArchivedBytes.Add(files.Sum(file => file.Size));
+        ArchiveLag.Record(Math.Max(0, lag.TotalSeconds));
+    }
+
+    public static void RecordArchiveFailure(string reason) => ArchiveFailures.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
     public static void RecordChainSkip(string reason) => ChainSkipCount.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     /// <summary>Outcome names, as they appear in metrics, spans and the terminal log line.</summary>

@@ -33,9 +33,21 @@ public sealed class ResultArchiver(ResultDownloader downloader, IResultStore sto
         {
             var url = job.ResultUrls[n];
             var copy = Path.Combine(Path.GetTempPath(), $"taskresults-archive-{Guid.NewGuid():N}");
+            string location;
             try
             {
-                switch (await downloader.DownloadAsync(url, copy, cancellationToken))
+                Download download;
+                using (var span = TaskResultsTelemetry.Source.StartActivity("archive download"))
+                {
+                    span?.SetTag(TaskResultsTelemetry.Tags.JobId, job.JobId).SetTag(TaskResultsTelemetry.Tags.TaskType, job.TaskType)
+                        .SetTag("server.address", Uri.TryCreate(url, UriKind.Absolute, out var host) ? host.Host : null);
+                    download = await downloader.DownloadAsync(url, copy, cancellationToken);
+                    span?.SetTag("archive.outcome", download.GetType().Name);
+                    if (download is Download.Done got) span?.SetTag("archive.bytes", got.Size);
+                    else span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error);
+                }
+
+                switch (download)
                 {
                     case Download.Refused refused:
                         return new Archiving.Refused(refused.Reason, refused.Details, url);
@@ -43,10 +55,17 @@ public sealed class ResultArchiver(ResultDownloader downloader, IResultStore sto
                         return new Archiving.Failed(failed.Details, StoreFailed: false);
                     case Download.Done done:
                         var key = ArchiveKeys.For(options.Value.Prefix, job.TaskType, job.JobId, n + 1, done.ContentType, url);
-                        var held = await store.FindAsync(key, cancellationToken);
-                        var location = held is not null && held.Size == done.Size && held.Sha256 == done.Sha256
-                            ? held.Location
-                            : await store.PutAsync(key, copy, done.Size, done.Sha256, done.ContentType, cancellationToken);
+                        using (var span = TaskResultsTelemetry.Source.StartActivity("archive upload"))
+                        {
+                            span?.SetTag(TaskResultsTelemetry.Tags.JobId, job.JobId).SetTag(TaskResultsTelemetry.Tags.TaskType, job.TaskType)
+                                .SetTag("archive.key", key).SetTag("archive.bytes", done.Size);
+                            var held = await store.FindAsync(key, cancellationToken);
+                            var same = held is not null && held.Size == done.Size && held.Sha256 == done.Sha256;
+                            span?.SetTag("archive.already_stored", same);
+                            location = same ? held!.Location : await store.PutAsync(key, copy, done.Size, done.Sha256, done.ContentType, cancellationToken);
+                        }
+
+
                         files.Add(new ArchivedFile { SourceUrl = url, Location = location, Size = done.Size, Sha256 = done.Sha256, ContentType = done.ContentType });
                         break;
                 }

@@ -26,7 +26,10 @@ public sealed class ArchiveTaskResultsConsumer(ResultArchiver archiver, ArchiveR
         switch (await archiver.ArchiveAsync(job, context.CancellationToken))
         {
             case Archiving.Stored stored:
-                await Publish(context, new TaskResultsArchived { JobId = job.JobId, TaskType = job.TaskType, Files = stored.Files, ArchivedAt = clock.GetUtcNow() });
+                var now = clock.GetUtcNow();
+                await Publish(context, new TaskResultsArchived { JobId = job.JobId, TaskType = job.TaskType, Files = stored.Files, ArchivedAt = now });
+                // The success was seen when its results were given their day (CheckTaskResultConsumer.ResultLifetime).
+                TaskResultsTelemetry.RecordArchived(stored.Files, now - (job.ResultsExpireAt - CheckTaskResultConsumer.ResultLifetime));
                 logger.LogInformation("Job {JobId} ({TaskType}): {Count} result files archived", job.JobId, job.TaskType, stored.Files.Count);
                 break;
 
@@ -53,6 +56,7 @@ public sealed class ArchiveTaskResultsConsumer(ResultArchiver archiver, ArchiveR
     {
         var job = context.Message;
         logger.LogWarning("Job {JobId} ({TaskType}): result files not archived, {Reason}: {Details}", job.JobId, job.TaskType, reason, details);
+        TaskResultsTelemetry.RecordArchiveFailure(reason);
         await Publish(context, new TaskResultsArchiveFailed { JobId = job.JobId, TaskType = job.TaskType, Reason = reason, Details = details, Url = url });
     }
 

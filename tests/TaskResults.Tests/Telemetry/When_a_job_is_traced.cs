@@ -115,4 +115,48 @@ public sealed class When_a_job_is_traced
             lock (measurements) measurements.Add((instrument.Name, value, copy));
         }
     }
+
+    [Fact]
+    public async Task Should_trace_each_download_and_upload_in_the_jobs_trace_and_measure_the_archive()
+    {
+        var spans = new List<Activity>();
+        using var tracing = Sdk.CreateTracerProviderBuilder().AddSource(Publisher.Name).AddTaskResultsTracing().AddInMemoryExporter(spans).Build();
+        var measurements = new List<(string Instrument, double Value)>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) => { if (instrument.Meter.Name == TaskResultsTelemetry.Name) l.EnableMeasurementEvents(instrument); };
+        listener.SetMeasurementEventCallback<long>((i, v, _, _) => { lock (measurements) measurements.Add((i.Name, v)); });
+        listener.SetMeasurementEventCallback<double>((i, v, _, _) => { lock (measurements) measurements.Add((i.Name, v)); });
+        listener.Start();
+        await using var files = await FakeFileHost.StartAsync();
+        var directory = Path.Combine(Path.GetTempPath(), "taskresults-traced-" + Guid.NewGuid().ToString("N"));
+        await using var service = await ServiceHarness.StartAsync(settings =>
+        {
+            settings["Archive:Store"] = "FileSystem";
+            settings["Archive:Directory"] = directory;
+            settings["Archive:AllowedHosts:0"] = "127.0.0.1";
+        });
+        service.Api.Script("traced-archive", FakeResponse.Status("PROCESS_SUCCESS", imageList: [files.Url("one.png"), files.Url("two.png")]));
+
+        ActivityTraceId traceId;
+        using (var publish = Publisher.StartActivity("order-service sends CheckTaskResult"))
+        {
+            traceId = publish!.TraceId;
+            await service.Send(new CheckTaskResult { JobId = "traced-archive", TaskType = TaskTypes.HdColourMigration });
+        }
+
+        await service.WaitFor<TaskResultsArchived>("traced-archive");
+        await service.UntilQuiet();
+        tracing.ForceFlush();
+        Directory.Delete(directory, recursive: true);
+
+        var archiveSpans = spans.Where(s => s.DisplayName is "archive download" or "archive upload").ToList();
+        Assert.Equal(["archive download", "archive upload", "archive download", "archive upload"], archiveSpans.OrderBy(s => s.StartTimeUtc).Select(s => s.DisplayName));
+        Assert.All(archiveSpans, span => Assert.Equal((traceId, "traced-archive"), (span.TraceId, span.GetTagItem(Tags.JobId) as string)));
+        lock (measurements)
+        {
+            Assert.Equal(2, measurements.Single(m => m.Instrument == "taskresults.archive.files").Value);
+            Assert.Equal(2 * 1024, measurements.Single(m => m.Instrument == "taskresults.archive.bytes").Value);
+            Assert.InRange(measurements.Single(m => m.Instrument == "taskresults.archive.lag").Value, 0, 60);
+        }
+    }
 }
