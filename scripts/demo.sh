@@ -4,14 +4,14 @@
 # service's consumer, client and rescheduling on the in-memory bus), then stops the simulator.
 # Exits with check's exit code. Arguments replace check's (job id patterns:
 # src/TaskResults.Simulator/README.md):
-#   scripts/demo.sh                                         # demo-1 --type GENERATE_CARTOONIZED_IMAGE
+#   scripts/demo.sh                                         # demo-1 --type GENERATE_CARTOONIZED_IMAGE --save /tmp/taskresults-demo
 #   scripts/demo.sh fail-1 --type HD_COLOUR_MIGRATION
 #   scripts/demo.sh demo-2 --type HD_COLOUR_MIGRATION --json
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 check_args=("$@")
-[ ${#check_args[@]} -gt 0 ] || check_args=(demo-1 --type GENERATE_CARTOONIZED_IMAGE)
+[ ${#check_args[@]} -gt 0 ] || check_args=(demo-1 --type GENERATE_CARTOONIZED_IMAGE --save "${TMPDIR:-/tmp}/taskresults-demo")
 # Not a secret: the simulator accepts this key and no other.
 demo_key=demo-key
 
@@ -41,5 +41,6 @@ done
 [ -n "$url" ] || { cat "$log" >&2; echo "The simulator did not start within 30 s." >&2; exit 2; }
 
 echo "== simulator at $url; check ${check_args[*]}" >&2
-AILabTools__BaseUrl=$url AILabTools__ApiKey=$demo_key Polling__Interval=00:00:01 \
+# --save fetches result files from the simulator: this machine, allowed here only.
+AILabTools__BaseUrl=$url AILabTools__ApiKey=$demo_key Polling__Interval=00:00:01 Archive__AllowedHosts__0=127.0.0.1 \
   dotnet run --no-build --project src/TaskResults.Service -- check "${check_args[@]}"

@@ -28,6 +28,43 @@ public sealed class When_a_job_is_checked_from_the_command_line(Simulator simula
     }
 
     [Fact]
+    public async Task A_succeeded_job_s_results_are_saved_with_save_and_their_paths_printed()
+    {
+        var jobId = Simulator.NewJobId("demo");
+        var directory = Path.Combine(Path.GetTempPath(), "taskresults-save-" + Guid.NewGuid().ToString("N"));
+        var environment = new Dictionary<string, string>(_environment) { ["Archive__AllowedHosts__0"] = "127.0.0.1" };
+        try
+        {
+            var run = await Check.Run(environment, jobId, "--type", "GENERATE_CARTOONIZED_IMAGE", "--save", directory);
+
+            Assert.True(run.ExitCode == 0, run.ToString());
+            var saved = Path.Combine(directory, $"{jobId}-1.png");
+            Assert.Equal($"saved {saved} ({new FileInfo(saved).Length:N0} bytes)", run.Stdout[^1]);
+            using var http = new HttpClient();
+            Assert.Equal(await http.GetByteArrayAsync($"{simulator.BaseUrl}/results/{jobId}.png"), await File.ReadAllBytesAsync(saved));
+            Assert.Contains(run.Stderr, line => line.Contains($"{jobId} 1/1 [") && line.Contains("B/s"));
+        }
+        finally
+        {
+            if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Results_from_a_host_off_the_allowed_list_are_not_saved_and_it_exits_4()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "taskresults-save-" + Guid.NewGuid().ToString("N"));
+
+        // The simulator serves its files from 127.0.0.1, which the default list (the vendor's domains) does not hold.
+        var run = await Check.Run(_environment, Simulator.NewJobId("demo"), "--type", "GENERATE_CARTOONIZED_IMAGE", "--save", directory);
+
+        Assert.True(run.ExitCode == 4, run.ToString());
+        Assert.Contains(run.Stderr, line => line.Contains("not saved: NOT_ALLOWED"));
+        Assert.False(Directory.Exists(directory) && Directory.EnumerateFiles(directory).Any());
+        if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+    }
+
+    [Fact]
     public async Task A_job_that_fails_shows_the_reason_and_exits_1()
     {
         var run = await Check.Run(_environment, Simulator.NewJobId("fail"), "--type", "HD_COLOUR_MIGRATION");

@@ -106,7 +106,8 @@ public static class ArchiveKeys
         return ext.Length is > 0 and <= 5 && ext.All(char.IsAsciiLetterOrDigit) ? "." + ext.ToLowerInvariant() : "";
     }
 
-    private static string Part(string text)
+    /// <summary>One part of a key or a file name: escaped, and never "." or "..".</summary>
+    public static string Part(string text)
     {
         var escaped = Uri.EscapeDataString(text);
         return escaped is "." or ".." ? escaped.Replace(".", "%2E", StringComparison.Ordinal) : escaped;

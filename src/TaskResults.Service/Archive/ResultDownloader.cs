@@ -42,7 +42,8 @@ public sealed class ResultDownloader(HttpClient http, IOptions<ArchiveOptions> o
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
     };
 
-    public async Task<Download> DownloadAsync(string url, string copy, CancellationToken cancellationToken)
+    /// <summary>Downloads <paramref name="url"/> into the file <paramref name="copy"/>; <paramref name="progress"/> hears the bytes so far and the length the host announced.</summary>
+    public async Task<Download> DownloadAsync(string url, string copy, CancellationToken cancellationToken, Action<long, long?>? progress = null)
     {
         if (!Uri.TryCreate(url, UriKind.Absolute, out var address) || address.Scheme is not ("https" or "http"))
             return new Download.Refused(ArchiveFailureReasons.NotAllowed, "Not an http(s) URL.");
@@ -71,7 +72,7 @@ public sealed class ResultDownloader(HttpClient http, IOptions<ArchiveOptions> o
                 if (response.Content.Headers.ContentLength > _options.MaxBytes)
                     return new Download.Refused(ArchiveFailureReasons.TooLarge, $"{response.Content.Headers.ContentLength} bytes, more than {ArchiveOptions.Section}:MaxBytes ({_options.MaxBytes}).");
 
-                return await CopyAsync(response, copy, timeout.Token);
+                return await CopyAsync(response, copy, progress, timeout.Token);
             }
 
             return new Download.Refused(ArchiveFailureReasons.NotFound, $"More than {MaxRedirects} redirects.");
@@ -95,8 +96,9 @@ public sealed class ResultDownloader(HttpClient http, IOptions<ArchiveOptions> o
         ? host.EndsWith(allowed[1..], StringComparison.OrdinalIgnoreCase) && !IPAddress.TryParse(host, out _)
         : string.Equals(host, allowed, StringComparison.OrdinalIgnoreCase));
 
-    private async Task<Download> CopyAsync(HttpResponseMessage response, string copy, CancellationToken cancellationToken)
+    private async Task<Download> CopyAsync(HttpResponseMessage response, string copy, Action<long, long?>? progress, CancellationToken cancellationToken)
     {
+        var length = response.Content.Headers.ContentLength;
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var buffer = new byte[81920];
         long size = 0;
@@ -111,6 +113,7 @@ public sealed class ResultDownloader(HttpClient http, IOptions<ArchiveOptions> o
                 if (size > _options.MaxBytes) return new Download.Refused(ArchiveFailureReasons.TooLarge, $"More than {ArchiveOptions.Section}:MaxBytes ({_options.MaxBytes}) bytes.");
                 sha.AppendData(buffer, 0, read);
                 await target.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                progress?.Invoke(size, length);
             }
         }
 

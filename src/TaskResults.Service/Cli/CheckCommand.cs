@@ -2,6 +2,7 @@ using MassTransit;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 using TaskResults.Contracts;
+using TaskResults.Service.Archive;
 using TaskResults.Service.Consumers;
 using TaskResults.Service.Extensions;
 using TaskResults.Service.Options;
@@ -20,6 +21,9 @@ public static class CheckCommand
     public const int JobFailed = 1;
     public const int UsageOrConfigurationError = HostRunExtensions.ConfigurationError;
     public const int DeadlinePassed = 3;
+
+    /// <summary>The job succeeded, but <c>--save</c> could not download every result.</summary>
+    public const int NotSaved = 4;
 
     /// <summary>128 + SIGINT, as shells report a command stopped with Ctrl+C.</summary>
     public const int Interrupted = 130;
@@ -83,11 +87,12 @@ public static class CheckCommand
                 report.Pending(context.Message);
                 return Task.CompletedTask;
             });
-            endpoint.Handler<TaskSucceeded>(context =>
+            endpoint.Handler<TaskSucceeded>(async context =>
             {
                 report.Succeeded(context.Message, SentAt(context));
-                exitCode.TrySetResult(Succeeded);
-                return Task.CompletedTask;
+                var saved = check.SaveTo is not { } directory
+                    || await CheckSave.SaveAsync(services.GetRequiredService<ResultDownloader>(), context.Message, directory, check.Json, context.CancellationToken);
+                exitCode.TrySetResult(saved ? Succeeded : NotSaved);
             });
             endpoint.Handler<TaskFailed>(context =>
             {

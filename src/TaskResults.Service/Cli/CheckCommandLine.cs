@@ -26,7 +26,8 @@ public static class CheckCommandLine
         AILabTools__BaseUrl, Polling__Interval.
 
         Exit codes: 0 succeeded, 1 the job failed, 2 usage or configuration error (including an
-        INVALID_COMMAND), 3 the deadline passed, 130 interrupted (Ctrl+C).
+        INVALID_COMMAND), 3 the deadline passed, 4 succeeded but --save could not download the
+        results, 130 interrupted (Ctrl+C).
         """;
 
     private const int HelpWidth = 100;
@@ -51,12 +52,19 @@ public static class CheckCommandLine
             + "default: Polling:DefaultDeadline (30 min); never later than Polling:MaxDeadline (24h)",
     };
 
+    private static readonly Option<string> SaveOption = new("--save")
+    {
+        HelpName = "dir",
+        Description = "when the job succeeds, download its results into this directory (from Archive:AllowedHosts only), "
+            + "with progress on stderr, and print where they are",
+    };
+
     private static readonly Option<bool> JsonOption = new("--json")
     {
         Description = "print each event as one JSON object per line (camelCase; \"event\" names its type)",
     };
 
-    private static readonly Option[] ValueOptions = [TypeOption, DeadlineOption];
+    private static readonly Option[] ValueOptions = [TypeOption, DeadlineOption, SaveOption];
 
     private static readonly Command Check = CreateCheck();
 
@@ -119,7 +127,7 @@ public static class CheckCommandLine
         // Whatever System.CommandLine finds that the checks above do not name (--json=maybe).
         if (parsed.Errors is [var error, ..]) throw new UsageException(error.Message);
 
-        return new CheckArguments(jobId, taskType, deadlineAt, deadlineAfter, parsed.GetValue(JsonOption));
+        return new CheckArguments(jobId, taskType, deadlineAt, deadlineAfter, parsed.GetValue(JsonOption), ValueOf(parsed, SaveOption));
     }
 
     // The text as given: GetValue throws for a Required option that is missing.
@@ -133,6 +141,6 @@ public static class CheckCommandLine
         var generated = (HelpAction)help.Action!;
         generated.MaxWidth = HelpWidth;
         help.Action = new CheckHelpAction(generated, ConfigurationAndExitCodes);
-        return new Command("check", Description) { JobIdArgument, TypeOption, DeadlineOption, JsonOption, help };
+        return new Command("check", Description) { JobIdArgument, TypeOption, DeadlineOption, SaveOption, JsonOption, help };
     }
 }

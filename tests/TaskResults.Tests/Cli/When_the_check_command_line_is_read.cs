@@ -141,7 +141,7 @@ public sealed class When_the_check_command_line_is_read
         Assert.Contains("-h, --help ", help);
         Assert.DoesNotContain("-?", help);
         Assert.True(help.IndexOf("--json", StringComparison.Ordinal) < help.IndexOf("AILabTools__ApiKey=<key>", StringComparison.Ordinal), help);
-        Assert.EndsWith("3 the deadline passed, 130 interrupted (Ctrl+C).", help.TrimEnd());
+        Assert.EndsWith("results, 130 interrupted (Ctrl+C).", help.TrimEnd());
     }
 
     private static CheckArguments Read(params string[] args) => CheckCommandLine.Read(CheckCommandLine.Parse(args), Now);
