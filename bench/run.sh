@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark of issue 8, from a fresh clone: builds the service and the benchmark in Release,
 # starts a private RabbitMQ node (and, in scenario 6, a private 3-node cluster) with fresh data
-# directories, runs the eight scenarios against the real service process (bench/TaskResults.Benchmarks;
-# scenarios 7 and 8 start their own redis-server),
+# directories, runs the nine scenarios against the real service process (bench/TaskResults.Benchmarks;
+# scenarios 7 and 8 start their own redis-server, 9 an s3rver from .tools/npm: scripts/install-deps.sh),
 # prints one table and writes docs/benchmarks.md; stops the brokers and everything else it started
 # on the way out. RABBITMQ_VERSION=4.0 runs it on RabbitMQ 4.0 (the default is Debian 12's 3.10).
 #
@@ -46,6 +46,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 [ -x /usr/bin/redis-server ] || { echo "redis-server is missing (scenario 7): run scripts/install-deps.sh" >&2; exit 2; }
+[ -x .tools/npm/node_modules/.bin/s3rver ] || { echo "s3rver is missing (scenario 9): run scripts/install-deps.sh" >&2; exit 2; }
 
 echo "== build (Release)" >&2
 dotnet build -c Release -nologo -v quiet bench/TaskResults.Benchmarks >&2

@@ -1,3 +1,5 @@
+using System.Text;
+using Microsoft.AspNetCore.Builder;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.Loader;
@@ -78,6 +80,7 @@ public sealed class Bench
         if (options.Runs(6)) await bench.QueueTypes();
         if (options.Runs(7)) await bench.RegistryCost();
         if (options.Runs(8)) await bench.JobListing();
+        if (options.Runs(9)) await bench.Archiving();
 
         var table = Table([.. bench._throughputRows, .. bench._latencyRows, .. bench._otherRows]);
         Console.WriteLine(table);
@@ -655,6 +658,188 @@ public sealed class Bench
             $"over HTTP with the bearer token, kept-alive connection; one Redis script call per page"));
         Complain(service);
         await _rabbit.PurgeAsync([Names.CheckQueue, .. Slow.WaitQueues]);
+    }
+
+    // ---- Scenario 9 -------------------------------------------------------------------------
+
+    /// <summary>
+    /// Archiving (issue 15): files of 1 MB from a file host on 127.0.0.1 stored by the service into the file-system
+    /// store and into s3rver (started here from .tools/npm), against a bare HttpClient download-and-write loop at the
+    /// same concurrency in the same run; then the service's RSS while it archives files of 5 MB (it streams: RSS should
+    /// not grow with the file size).
+    /// </summary>
+    private async Task Archiving()
+    {
+        const int concurrency = 4;
+        var (count, bigCount) = _options.Quick ? (50, 50) : (500, 1_000);
+        var oneMb = new byte[1024 * 1024];
+        var fiveMb = new byte[5 * 1024 * 1024];
+        Random.Shared.NextBytes(oneMb);
+        Random.Shared.NextBytes(fiveMb);
+        var (fileApp, fileHost) = await Tests.Support.LoopbackWebApp.StartAsync(app => app.MapGet("/files/{size}/{name}",
+            async (Microsoft.AspNetCore.Http.HttpContext http, string size) =>
+            {
+                var body = size == "5" ? fiveMb : oneMb;
+                http.Response.ContentType = "application/octet-stream";
+                http.Response.ContentLength = body.Length;
+                await http.Response.Body.WriteAsync(body);
+            }));
+        await using var files = fileApp;
+        var work = Directory.CreateTempSubdirectory("taskresults-bench-archive-");
+        await using var s3 = await S3Rver.StartAsync(Path.Combine(work.FullName, "s3rver"));
+        try
+        {
+            // The bare loop: GET and write to a file, the same files at the same concurrency.
+            using var bareHttp = new HttpClient();
+            var bareDir = Directory.CreateDirectory(Path.Combine(work.FullName, "bare")).FullName;
+            var bare = Stopwatch.StartNew();
+            await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (i, token) =>
+            {
+                await using var body = await bareHttp.GetStreamAsync($"{fileHost}/files/1/bare-{i}", token);
+                await using var file = File.Create(Path.Combine(bareDir, $"{i}.bin"));
+                await body.CopyToAsync(file, token);
+            });
+            var bareMbps = count / bare.Elapsed.TotalSeconds;
+            Log($"9: bare HttpClient loop: {count} files of 1 MB in {bare.Elapsed.TotalSeconds:0.0} s = {bareMbps:0} MB/s");
+
+            var results = new List<(string Store, double Mbps, CpuUse Cpu)>();
+            foreach (var store in new[] { "FileSystem", "S3" })
+            {
+                var (seconds, cpu, _) = await ArchiveRun(store, count, "1", fileHost, work.FullName, s3, concurrency);
+                results.Add((store, count / seconds, cpu));
+                Log($"   {store}: {count} files of 1 MB in {seconds:0.0} s = {count / seconds:0} MB/s ({cpu.PerJob(count)})");
+            }
+
+            var (bigSeconds, _, memory) = await ArchiveRun("FileSystem", bigCount, "5", fileHost, work.FullName, s3, concurrency);
+            Log($"   FileSystem: {bigCount} files of 5 MB in {bigSeconds:0.0} s; service RSS {Mb(memory.Start)} before, peak {Mb(memory.Peak)}, {Mb(memory.End)} after");
+            foreach (var (store, mbps, cpu) in results)
+            {
+                _otherRows.Add(new Row(
+                    "9",
+                    $"archiving into the {(store == "S3" ? "S3 store (s3rver)" : "file-system store")}: {N(count)} files of 1 MB from a file host on 127.0.0.1, Archive:ConcurrentArchives {concurrency}",
+                    $"{N(mbps, "0")} MB/s",
+                    $"bare HttpClient download-and-write loop {N(bareMbps, "0")} MB/s",
+                    $"**{N(mbps / bareMbps, "0.00")}** × bare",
+                    cpu.PerJob(count)));
+            }
+
+            _otherRows.Add(new Row(
+                "9",
+                $"memory while archiving {N(bigCount)} files of 5 MB into the file-system store",
+                $"peak RSS {Mb(memory.Peak)}",
+                $"the same with 1 MB files: peak RSS {Mb(_archivePeak1Mb)}",
+                $"{N((memory.Peak - _archivePeak1Mb) / 1024.0 / 1024.0, "+0.0;-0.0;0.0")} MiB for 5 × the file size",
+                $"{N(bigCount * 5 / bigSeconds, "0")} MB/s; RSS {Mb(memory.Start)} after the warm-up, {Mb(memory.End)} at the end; peak = VmHWM of the fresh process (warm-up included)"));
+        }
+        finally
+        {
+            work.Delete(recursive: true);
+        }
+    }
+
+    private long _archivePeak1Mb;
+
+    /// <summary>One fresh service archiving a warm-up, then <paramref name="count"/> files: the time from their first command to their last event, and the service's RSS.</summary>
+    private async Task<(double Seconds, CpuUse Cpu, (long Start, long Peak, long End) Memory)> ArchiveRun(string store, int count, string size, string fileHost,
+        string work, S3Rver s3, int concurrency)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["Archive__Store"] = store,
+            ["Archive__AllowedHosts__0"] = "127.0.0.1",
+            ["Archive__ConcurrentArchives"] = concurrency.ToString(CultureInfo.InvariantCulture),
+            ["Archive__Directory"] = Path.Combine(work, $"store-{++_runs}"),
+            ["Archive__S3__Bucket"] = S3Rver.Bucket,
+            ["Archive__S3__ServiceUrl"] = s3.ServiceUrl,
+            ["Archive__S3__ForcePathStyle"] = "true",
+            ["Archive__S3__Region"] = "us-east-1",
+            ["AWS_ACCESS_KEY_ID"] = "S3RVER",
+            ["AWS_SECRET_ACCESS_KEY"] = "S3RVER",
+        };
+        await using var service = await StartService(DefaultLimit, Fast, extra: environment);
+        var counted = $"bench-archived-{_runs}";
+        await _rabbit.DeclareCountingQueueAsync("TaskResults.Contracts:TaskResultsArchived", counted);
+        var expireAt = DateTimeOffset.UtcNow.AddHours(24).ToString("O", CultureInfo.InvariantCulture);
+        // A warm-up of 100 files first (not measured): a fresh process runs its first downloads and uploads unjitted.
+        const int warmup = 100;
+        var commands = Enumerable.Range(0, warmup + count).Select(i =>
+        {
+            var id = Guid.NewGuid().ToString();
+            var json = $"{{\"messageId\":\"{id}\",\"messageType\":[\"urn:message:TaskResults.Contracts:ArchiveTaskResults\"]," +
+                       $"\"message\":{{\"jobId\":\"archive-{_runs}-{i}\",\"taskType\":\"HD_COLOUR_MIGRATION\",\"resultUrls\":[\"{fileHost}/files/{size}/{i}\"],\"resultsExpireAt\":\"{expireAt}\"}}}}";
+            return new Command(id, Encoding.UTF8.GetBytes(json));
+        }).ToArray();
+
+        async Task Archive(Command[] batch, int total)
+        {
+            var clock = Stopwatch.StartNew();
+            await _publisher.PublishAllAsync("archive-task-results", batch);
+            var until = TimeSpan.FromSeconds(120 + batch.Length * 0.5);
+            while ((await _rabbit.MessageCountAsync(counted) ?? 0) < total)
+            {
+                if (clock.Elapsed > until) throw new TimeoutException($"{await _rabbit.MessageCountAsync(counted)} of {total} archived within {until}.");
+                await Task.Delay(50);
+            }
+        }
+
+        await Archive(commands[..warmup], warmup);
+        var before = CpuUse.Read(service.Pid, _brokerPids);
+        var startRss = service.Memory().Rss;
+        var clock = Stopwatch.StartNew();
+        await Archive(commands[warmup..], warmup + count);
+
+        var seconds = clock.Elapsed.TotalSeconds;
+        var cpu = CpuUse.Read(service.Pid, _brokerPids) - before;
+        var (end, peak) = service.Memory();
+        if (size == "1" && store == "FileSystem") _archivePeak1Mb = peak;
+        Complain(service);
+        await _rabbit.DeleteQueuesAsync(counted);
+        return (seconds, cpu, (startRss, peak, end));
+    }
+
+    /// <summary>s3rver from the checkout's .tools/npm (scripts/install-deps.sh), on a port it picks.</summary>
+    private sealed class S3Rver : IAsyncDisposable
+    {
+        public const string Bucket = "bench";
+        private readonly Process _process;
+
+        private S3Rver(Process process, int port) => (_process, ServiceUrl) = (process, $"http://127.0.0.1:{port}");
+
+        public string ServiceUrl { get; }
+
+        public static async Task<S3Rver> StartAsync(string data)
+        {
+            var tool = Path.Combine(".tools", "npm", "node_modules", ".bin", "s3rver");
+            if (!File.Exists(tool)) throw new InvalidOperationException($"{tool} is missing: run scripts/install-deps.sh");
+            Directory.CreateDirectory(data);
+            var start = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var argument in new[] { "-d", data, "-a", "127.0.0.1", "-p", "0", "--configure-bucket", Bucket, "--silent" }) start.ArgumentList.Add(argument);
+            var process = Process.Start(start)!;
+            var stopAt = DateTime.UtcNow.AddSeconds(60);
+            while (DateTime.UtcNow < stopAt)
+            {
+                var line = await process.StandardOutput.ReadLineAsync();
+                if (line is null) break;
+                var at = line.IndexOf("listening on 127.0.0.1:", StringComparison.Ordinal);
+                if (at >= 0)
+                {
+                    // Its further output is not read: keep the pipe drained.
+                    _ = process.StandardOutput.ReadToEndAsync();
+                    _ = process.StandardError.ReadToEndAsync();
+                    return new S3Rver(process, int.Parse(line[(at + "listening on 127.0.0.1:".Length)..].Trim(), CultureInfo.InvariantCulture));
+                }
+            }
+
+            process.Kill(entireProcessTree: true);
+            throw new InvalidOperationException("s3rver did not say where it listens.");
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+            _process.Dispose();
+        }
     }
 
     /// <summary>scripts/rabbitmq.sh of the checkout the benchmark runs from.</summary>

@@ -5,7 +5,7 @@ var options = BenchOptions.Parse(args);
 if (options is null)
 {
     await Console.Error.WriteLineAsync(
-        "usage: TaskResults.Benchmarks --broker-dir DIR [--cluster-dir DIR] --service-dll PATH [--out FILE] [--quick] [--only 1,2,3,4,5,6,7,8] [--jobs N] [--trial]");
+        "usage: TaskResults.Benchmarks --broker-dir DIR [--cluster-dir DIR] --service-dll PATH [--out FILE] [--quick] [--only 1,2,3,4,5,6,7,8,9] [--jobs N] [--trial]");
     return 2;
 }
 

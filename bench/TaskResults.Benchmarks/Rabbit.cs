@@ -90,6 +90,15 @@ public sealed class Rabbit : IAsyncDisposable
     }
 
     /// <summary>Messages ready in <paramref name="queue"/>, or null when it does not exist.</summary>
+    /// <summary>A queue of the benchmark's bound to <paramref name="exchange"/> (a MassTransit message type's, declared as MassTransit does): its count tells how many were published.</summary>
+    public async Task DeclareCountingQueueAsync(string exchange, string queue)
+    {
+        await using var channel = await _admin.CreateChannelAsync();
+        await channel.ExchangeDeclareAsync(exchange, ExchangeType.Fanout, durable: true, autoDelete: false);
+        await channel.QueueDeclareAsync(queue, durable: false, exclusive: false, autoDelete: false);
+        await channel.QueueBindAsync(queue, exchange, "");
+    }
+
     public async Task<uint?> MessageCountAsync(string queue)
     {
         await using var channel = await _admin.CreateChannelAsync();

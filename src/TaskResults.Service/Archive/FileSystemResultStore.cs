@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 
 namespace TaskResults.Service.Archive;
 
-/// <summary>A directory: a key is a relative path under it. A file appears whole or not at all (written beside, then moved).</summary>
+/// <summary>A directory: a key is a relative path under it. A file appears whole or not at all (put beside, then renamed).</summary>
 public sealed class FileSystemResultStore(IOptions<ArchiveOptions> options) : IResultStore
 {
     private readonly string _root = Path.GetFullPath(options.Value.Directory ?? ".");
@@ -22,8 +22,9 @@ public sealed class FileSystemResultStore(IOptions<ArchiveOptions> options) : IR
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            // The local copy is the archiver's to drop: moved, not copied (a rename when both are on one file system).
             var beside = $"{path}.{Guid.NewGuid():N}.part";
-            File.Copy(file, beside);
+            File.Move(file, beside);
             File.Move(beside, path, overwrite: true);
             return Task.FromResult(new Uri(path).AbsoluteUri);
         }

@@ -9,7 +9,7 @@ public interface IResultStore
     /// <summary>The file stored under <paramref name="key"/>, or null.</summary>
     Task<StoredFile?> FindAsync(string key, CancellationToken cancellationToken);
 
-    /// <summary>Stores <paramref name="file"/> (a complete local copy) under <paramref name="key"/>, replacing what was there; returns where.</summary>
+    /// <summary>Stores <paramref name="file"/> (a complete local copy, which the store may move away) under <paramref name="key"/>, replacing what was there; returns where.</summary>
     Task<string> PutAsync(string key, string file, long size, string sha256, string contentType, CancellationToken cancellationToken);
 }
 
