@@ -65,6 +65,24 @@ public sealed class When_a_job_is_checked_from_the_command_line(Simulator simula
     }
 
     [Fact]
+    public async Task Results_that_cannot_be_written_where_save_says_exit_4_at_once()
+    {
+        var notADirectory = Path.GetTempFileName();
+        var environment = new Dictionary<string, string>(_environment) { ["Archive__AllowedHosts__0"] = "127.0.0.1" };
+        try
+        {
+            var run = await Check.Run(environment, Simulator.NewJobId("demo"), "--type", "GENERATE_CARTOONIZED_IMAGE", "--save", notADirectory);
+
+            Assert.True(run.ExitCode == 4, run.ToString());
+            Assert.Contains(run.Stderr, line => line.StartsWith($"check: results not saved in {notADirectory}"));
+        }
+        finally
+        {
+            File.Delete(notADirectory);
+        }
+    }
+
+    [Fact]
     public async Task A_job_that_fails_shows_the_reason_and_exits_1()
     {
         var run = await Check.Run(_environment, Simulator.NewJobId("fail"), "--type", "HD_COLOUR_MIGRATION");

@@ -36,9 +36,15 @@ public sealed class ArchiveOptions : IValidatableObject
 
     /// <summary>
     /// Hosts result files may come from, at every hop of a redirect: a name (<c>ailabtools.com</c>) or every name
-    /// under one (<c>*.ailabtools.com</c>). Anything else, e.g. 169.254.169.254 or localhost, is never fetched.
+    /// under one (<c>*.ailabtools.com</c>). Anything else, e.g. 169.254.169.254 or localhost, is never fetched; nor is
+    /// a listed name that resolves to an internal address (loopback, private, link-local) unless that address is listed.
+    /// Empty (the default): <see cref="VendorHosts"/>. (Not a default value of the array: the configuration binder adds
+    /// to an array's items, so a configured list could never leave the vendor's domains out.)
     /// </summary>
-    public string[] AllowedHosts { get; set; } = ["ailabtools.com", "*.ailabtools.com", "ailabapi.com", "*.ailabapi.com"];
+    public string[] AllowedHosts { get; set; } = [];
+
+    /// <summary>The vendor's domains: where its result files are served from.</summary>
+    public static readonly string[] VendorHosts = ["ailabtools.com", "*.ailabtools.com", "ailabapi.com", "*.ailabapi.com"];
 
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -71,7 +77,7 @@ public sealed class ArchiveOptions : IValidatableObject
         if (string.IsNullOrWhiteSpace(Prefix) || Prefix.Contains("..", StringComparison.Ordinal) || Prefix.StartsWith('/'))
             yield return new($"{Section}:Prefix must be a relative key prefix without '..'.", [nameof(Prefix)]);
         if (MaxBytes < 1) yield return new($"{Section}:MaxBytes must be positive.", [nameof(MaxBytes)]);
-        if (AllowedHosts.Length == 0 || AllowedHosts.Any(host => string.IsNullOrWhiteSpace(host) || host.Contains('/') || host.Trim('*', '.').Length == 0))
+        if (AllowedHosts.Any(host => string.IsNullOrWhiteSpace(host) || host.Contains('/') || host.Trim('*', '.').Length == 0))
             yield return new($"{Section}:AllowedHosts must name hosts (example.com, *.example.com).", [nameof(AllowedHosts)]);
         if (ConnectTimeout <= TimeSpan.Zero || Timeout <= TimeSpan.Zero) yield return new($"{Section}:ConnectTimeout and Timeout must be positive.", [nameof(Timeout)]);
         if (ConcurrentArchives is < 1 or > 64) yield return new($"{Section}:ConcurrentArchives must be from 1 to 64.", [nameof(ConcurrentArchives)]);

@@ -24,15 +24,20 @@ public abstract record Archiving
 /// then stored unless the store already holds the same bytes (same size and SHA-256), so archiving a job again
 /// uploads nothing and names the same locations.
 /// </summary>
-public sealed class ResultArchiver(ResultDownloader downloader, IResultStore store, IOptions<ArchiveOptions> options)
+public sealed class ResultArchiver(ResultDownloader downloader, IResultStore store, IOptions<ArchiveOptions> options, ILogger<ResultArchiver> logger)
 {
+    // Local copies live here, apart: what a killed process left behind is swept when the next one starts.
+    private static readonly string Copies = Path.Combine(Path.GetTempPath(), "taskresults-archive");
+    private readonly Lazy<bool> _swept = new(() => SweepCopies(options.Value.Timeout));
+
     public async Task<Archiving> ArchiveAsync(ArchiveTaskResults job, CancellationToken cancellationToken)
     {
         var files = new List<ArchivedFile>(job.ResultUrls.Count);
         for (var n = 0; n < job.ResultUrls.Count; n++)
         {
             var url = job.ResultUrls[n];
-            var copy = Path.Combine(Path.GetTempPath(), $"taskresults-archive-{Guid.NewGuid():N}");
+            _ = _swept.Value;
+            var copy = Path.Combine(Copies, $"{Guid.NewGuid():N}.part");
             string location;
             try
             {
@@ -74,6 +79,13 @@ public sealed class ResultArchiver(ResultDownloader downloader, IResultStore sto
             {
                 return new Archiving.Failed(exception.Message, StoreFailed: true);
             }
+            catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                // What a store's SDK throws beyond its documented failures (Azure's "retry failed" AggregateException, a
+                // timeout as TaskCanceledException), or the local copy's disk: tried again later, never a silent _error.
+                logger.LogError(exception, "Job {JobId} ({TaskType}): archiving {Url} failed unexpectedly", job.JobId, job.TaskType, url);
+                return new Archiving.Failed($"{exception.GetType().Name}: {exception.Message}", StoreFailed: true);
+            }
             finally
             {
                 File.Delete(copy);
@@ -81,6 +93,18 @@ public sealed class ResultArchiver(ResultDownloader downloader, IResultStore sto
         }
 
         return new Archiving.Stored(files);
+    }
+
+    // A copy untouched for longer than a whole download may take belongs to no download in progress, here or in another instance.
+    private static bool SweepCopies(TimeSpan timeout)
+    {
+        Directory.CreateDirectory(Copies);
+        foreach (var stale in new DirectoryInfo(Copies).EnumerateFiles("*.part").Where(file => file.LastWriteTimeUtc < DateTime.UtcNow - timeout - TimeSpan.FromMinutes(1)))
+        {
+            try { stale.Delete(); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+
+        return true;
     }
 }
 
@@ -106,10 +130,23 @@ public static class ArchiveKeys
         return ext.Length is > 0 and <= 5 && ext.All(char.IsAsciiLetterOrDigit) ? "." + ext.ToLowerInvariant() : "";
     }
 
-    /// <summary>One part of a key or a file name: escaped, and never "." or "..".</summary>
+    // A file name holds 255 bytes, an S3 key 1,024: a longer part keeps a readable start and a hash of the whole.
+    private const int LongestPart = 200;
+
+    /// <summary>One part of a key or a file name: escaped, never "." or "..", at most 200 characters (one text, one part).</summary>
     public static string Part(string text)
     {
         var escaped = Uri.EscapeDataString(text);
-        return escaped is "." or ".." ? escaped.Replace(".", "%2E", StringComparison.Ordinal) : escaped;
+        if (escaped is "." or "..") return escaped.Replace(".", "%2E", StringComparison.Ordinal);
+        if (escaped.Length <= LongestPart) return escaped;
+        var start = new System.Text.StringBuilder();
+        foreach (var rune in text.EnumerateRunes())
+        {
+            var next = Uri.EscapeDataString(rune.ToString());
+            if (start.Length + next.Length > 64) break;
+            start.Append(next);
+        }
+
+        return $"{start}-{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)))[..32]}";
     }
 }

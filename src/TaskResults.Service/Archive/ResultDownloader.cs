@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using TaskResults.Contracts;
@@ -33,14 +34,52 @@ public sealed class ResultDownloader(HttpClient http, IOptions<ArchiveOptions> o
 
     private readonly ArchiveOptions _options = options.Value;
 
-    /// <summary>The handler downloads go through: no redirect followed behind the allow list's back, no cookies.</summary>
+    /// <summary>
+    /// The handler downloads go through: no redirect followed behind the allow list's back, no cookies, and no
+    /// connection to an internal address (loopback, private, link-local, shared) unless that very address is on the
+    /// allow list: a listed name that resolves there (a dangling subdomain, a rebinding DNS) is refused.
+    /// </summary>
     public static SocketsHttpHandler CreateHandler(ArchiveOptions options) => new()
     {
         AllowAutoRedirect = false,
         UseCookies = false,
         ConnectTimeout = options.ConnectTimeout,
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        ConnectCallback = async (context, cancellationToken) =>
+        {
+            var host = context.DnsEndPoint.Host;
+            var addresses = IPAddress.TryParse(host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, cancellationToken);
+            var usable = addresses.Where(address => !IsInternal(address) || options.AllowedHosts.Contains(Unmapped(address).ToString())).ToArray();
+            if (usable.Length == 0) throw new InternalAddressException(host);
+            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                await socket.ConnectAsync(usable, context.DnsEndPoint.Port, cancellationToken);
+                return new NetworkStream(socket, ownsSocket: true);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        },
     };
+
+    /// <summary>A host that resolves only to internal addresses not on the allow list.</summary>
+    public sealed class InternalAddressException(string host) : IOException($"{host} resolves to an internal address that is not in {ArchiveOptions.Section}:AllowedHosts.");
+
+    private static IPAddress Unmapped(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+
+    public static bool IsInternal(IPAddress address)
+    {
+        address = Unmapped(address);
+        if (IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any)) return true;
+        if (address.AddressFamily == AddressFamily.InterNetworkV6)
+            return address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6UniqueLocal || address.IsIPv6Multicast;
+        var b = address.GetAddressBytes();
+        return b[0] == 10 || b[0] == 0 || (b[0] == 172 && b[1] is >= 16 and <= 31) || (b[0] == 192 && b[1] == 168) || (b[0] == 169 && b[1] == 254)
+            || (b[0] == 100 && b[1] is >= 64 and <= 127) || b[0] >= 224;
+    }
 
     /// <summary>Downloads <paramref name="url"/> into the file <paramref name="copy"/>; <paramref name="progress"/> hears the bytes so far and the length the host announced.</summary>
     public async Task<Download> DownloadAsync(string url, string copy, CancellationToken cancellationToken, Action<long, long?>? progress = null)
@@ -80,6 +119,10 @@ public sealed class ResultDownloader(HttpClient http, IOptions<ArchiveOptions> o
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             return new Download.Failed($"Not downloaded within {ArchiveOptions.Section}:Timeout ({_options.Timeout}).");
+        }
+        catch (HttpRequestException exception) when (exception.InnerException is InternalAddressException refused)
+        {
+            return new Download.Refused(ArchiveFailureReasons.NotAllowed, refused.Message);
         }
         catch (HttpRequestException exception)
         {

@@ -18,27 +18,47 @@ public static class CheckSave
     /// <summary>Whether every file was saved; what was not is said on stderr.</summary>
     public static async Task<bool> SaveAsync(ResultDownloader downloader, TaskSucceeded success, string directory, bool json, CancellationToken cancellationToken)
     {
+        try
+        {
+            return await SaveAllAsync(downloader, success, directory, json, cancellationToken);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            // The directory cannot be made or written (a file of that name, no permission, a full disk).
+            await Console.Error.WriteLineAsync($"check: results not saved in {directory}: {exception.Message}");
+            return false;
+        }
+    }
+
+    private static async Task<bool> SaveAllAsync(ResultDownloader downloader, TaskSucceeded success, string directory, bool json, CancellationToken cancellationToken)
+    {
         Directory.CreateDirectory(directory);
         for (var n = 1; n <= success.ResultUrls.Count; n++)
         {
             var url = success.ResultUrls[n - 1];
             var part = Path.Combine(directory, $".{Guid.NewGuid():N}.part");
-            var progress = new DownloadProgress(Console.Error, $"{success.JobId} {n}/{success.ResultUrls.Count}");
-            var download = await downloader.DownloadAsync(url, part, cancellationToken, progress.Report);
-            progress.Finish();
-            if (download is not Download.Done done)
+            try
+            {
+                var progress = new DownloadProgress(Console.Error, $"{success.JobId} {n}/{success.ResultUrls.Count}");
+                var download = await downloader.DownloadAsync(url, part, cancellationToken, progress.Report);
+                progress.Finish();
+                if (download is not Download.Done done)
+                {
+                    var why = download switch { Download.Refused refused => $"{refused.Reason}: {refused.Details}", Download.Failed failed => failed.Details, _ => "" };
+                    await Console.Error.WriteLineAsync($"check: {url} not saved: {why}");
+                    return false;
+                }
+
+                var path = Path.GetFullPath(Path.Combine(directory, $"{ArchiveKeys.Part(success.JobId)}-{n}{ArchiveKeys.Extension(done.ContentType, url)}"));
+                File.Move(part, path, overwrite: true);
+                Console.Out.WriteLine(json
+                    ? JsonSerializer.Serialize(new { @event = "ResultSaved", path, sourceUrl = url, size = done.Size, sha256 = done.Sha256, contentType = done.ContentType }, Json)
+                    : $"saved {path} ({done.Size.ToString("N0", CultureInfo.InvariantCulture)} bytes)");
+            }
+            finally
             {
                 File.Delete(part);
-                var why = download switch { Download.Refused refused => $"{refused.Reason}: {refused.Details}", Download.Failed failed => failed.Details, _ => "" };
-                await Console.Error.WriteLineAsync($"check: {url} not saved: {why}");
-                return false;
             }
-
-            var path = Path.GetFullPath(Path.Combine(directory, $"{ArchiveKeys.Part(success.JobId)}-{n}{ArchiveKeys.Extension(done.ContentType, url)}"));
-            File.Move(part, path, overwrite: true);
-            Console.Out.WriteLine(json
-                ? JsonSerializer.Serialize(new { @event = "ResultSaved", path, sourceUrl = url, size = done.Size, sha256 = done.Sha256, contentType = done.ContentType }, Json)
-                : $"saved {path} ({done.Size.ToString("N0", CultureInfo.InvariantCulture)} bytes)");
         }
 
         return true;

@@ -38,8 +38,10 @@ public sealed class ArchiveTaskResultsConsumer(ResultArchiver archiver, ArchiveR
                 break;
 
             case Archiving.Failed failed:
-                var delay = ArchiveRetries.DelayAfter(attempt);
-                if (clock.GetUtcNow() + delay >= job.ResultsExpireAt)
+                // The attempt's wait, or the longest shorter one that still comes before the files expire.
+                var left = job.ResultsExpireAt - clock.GetUtcNow();
+                var delay = ArchiveRetries.Delays.Where(wait => wait <= ArchiveRetries.DelayAfter(attempt) && wait < left).DefaultIfEmpty(TimeSpan.Zero).Max();
+                if (delay == TimeSpan.Zero)
                 {
                     await Fail(context, failed.StoreFailed ? ArchiveFailureReasons.StoreError : ArchiveFailureReasons.Expired,
                         $"Not stored before the results expired ({attempt} attempts); the last: {failed.Details}", null);

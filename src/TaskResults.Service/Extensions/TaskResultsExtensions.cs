@@ -188,7 +188,9 @@ public static class TaskResultsExtensions
     // The archive (Archive:Store, none by default): the downloader, the store it names, and how a failed attempt comes back.
     private static void AddResultArchive(this IServiceCollection services)
     {
-        services.AddOptions<ArchiveOptions>().BindConfiguration(ArchiveOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ArchiveOptions>().BindConfiguration(ArchiveOptions.Section)
+            .PostConfigure(archive => { if (archive.AllowedHosts.Length == 0) archive.AllowedHosts = ArchiveOptions.VendorHosts; })
+            .ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<ArchiveRetries, ArchiveRetries.ThroughRedelivery>();
         services.AddSingleton<ResultArchiver>();
         services.AddSingleton<FileSystemResultStore>();

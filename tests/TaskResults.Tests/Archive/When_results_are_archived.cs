@@ -1,4 +1,9 @@
+using MassTransit;
 using MassTransit.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using TaskResults.Service.Extensions;
 using System.Security.Cryptography;
 using TaskResults.Service.Archive;
 
@@ -23,13 +28,15 @@ public sealed class When_results_are_archived : IAsyncLifetime
         if (Directory.Exists(_directory)) Directory.Delete(_directory, recursive: true);
     }
 
-    private Task<ServiceHarness> Service(long maxBytes = 1_000_000, TimeSpan? inactivity = null) => ServiceHarness.StartAsync(settings =>
+    private Task<ServiceHarness> Service(long maxBytes = 1_000_000, TimeSpan? inactivity = null, Action<Dictionary<string, string?>>? configure = null,
+        Action<IServiceCollection>? services = null) => ServiceHarness.StartAsync(settings =>
     {
         settings["Archive:Store"] = "FileSystem";
         settings["Archive:Directory"] = _directory;
         settings["Archive:AllowedHosts:0"] = "127.0.0.1";
         settings["Archive:MaxBytes"] = maxBytes.ToString();
-    }, inactivity: inactivity);
+        configure?.Invoke(settings);
+    }, services, inactivity);
 
     private static async Task Archive(ServiceHarness service, string jobId, DateTimeOffset? expireAt = null, params string[] urls)
     {
@@ -145,6 +152,71 @@ public sealed class When_results_are_archived : IAsyncLifetime
         var failed = (await service.WaitFor<TaskResultsArchiveFailed>("expiring")).Context.Message;
         Assert.Equal(ArchiveFailureReasons.Expired, failed.Reason);
         Assert.Contains("503", failed.Details);
+    }
+
+    [Fact]
+    public async Task Should_refuse_a_listed_name_that_resolves_to_an_internal_address()
+    {
+        // localhost is on the list, 127.0.0.1 is not: the name alone lets nothing reach this machine.
+        await using var service = await Service(configure: settings => settings["Archive:AllowedHosts:0"] = "localhost");
+        var url = _files.Url("ok.png").Replace("127.0.0.1", "localhost");
+
+        await Archive(service, "rebound", null, url);
+
+        var failed = (await service.WaitFor<TaskResultsArchiveFailed>("rebound")).Context.Message;
+        Assert.Equal(ArchiveFailureReasons.NotAllowed, failed.Reason);
+        Assert.Contains("internal address", failed.Details);
+        Assert.Empty(_files.Requests);
+    }
+
+    [Fact]
+    public void Should_allow_only_the_configured_hosts_when_some_are_configured()
+    {
+        var configured = new ServiceCollection()
+            .AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Archive:AllowedHosts:0"] = "files.example.com" }).Build())
+            .AddLogging().AddTaskResultsCore().BuildServiceProvider();
+        var unconfigured = new ServiceCollection().AddSingleton<IConfiguration>(new ConfigurationBuilder().Build()).AddLogging().AddTaskResultsCore().BuildServiceProvider();
+
+        Assert.Equal(["files.example.com"], configured.GetRequiredService<IOptions<ArchiveOptions>>().Value.AllowedHosts);
+        Assert.Equal(ArchiveOptions.VendorHosts, unconfigured.GetRequiredService<IOptions<ArchiveOptions>>().Value.AllowedHosts);
+    }
+
+    [Fact]
+    public async Task Should_try_again_and_then_report_a_store_that_throws_what_it_never_said_it_would()
+    {
+        await using var service = await Service(services: collection => collection.AddSingleton<IResultStore>(new ThrowingStore()));
+
+        await Archive(service, "thrown", DateTimeOffset.UtcNow.AddSeconds(2), _files.Url("ok.png"));
+
+        var failed = (await service.WaitFor<TaskResultsArchiveFailed>("thrown")).Context.Message;
+        Assert.Equal(ArchiveFailureReasons.StoreError, failed.Reason);
+        Assert.Contains("Retry failed", failed.Details);
+        Assert.False(await service.Harness.Published.Any<Fault<ArchiveTaskResults>>());
+    }
+
+    [Theory]
+    [InlineData(256, 'a')]
+    [InlineData(100, '漢')]
+    public async Task Should_store_the_files_of_a_long_job_id_under_a_short_key(int length, char letter)
+    {
+        var jobId = new string(letter, length);
+        await using var service = await Service(configure: settings => settings["Archive:Directory"] = _directory + "/");
+
+        await Archive(service, jobId, null, _files.Url("long.png"));
+
+        var file = (await service.WaitFor<TaskResultsArchived>(jobId)).Context.Message.Files.Single();
+        var path = new Uri(file.Location).LocalPath;
+        Assert.True(Path.GetFileName(Path.GetDirectoryName(path))!.Length <= 200);
+        Assert.Equal(FakeFileHost.Content("long.png"), await File.ReadAllBytesAsync(path));
+    }
+
+    private sealed class ThrowingStore : IResultStore
+    {
+        public Task<StoredFile?> FindAsync(string key, CancellationToken cancellationToken) =>
+            throw new AggregateException("Retry failed after 4 tries.", new HttpRequestException("Connection refused"));
+
+        public Task<string> PutAsync(string key, string file, long size, string sha256, string contentType, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("never asked");
     }
 
     [Theory]
