@@ -9,6 +9,9 @@ public sealed class FileSystemResultStore(IOptions<ArchiveOptions> options) : IR
     // "/data/archive/" and "/data/archive" are one directory.
     private readonly string _root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.Value.Directory ?? "."));
 
+    /// <summary>Downloads land inside the root (no key starts with a dot): a stored file is renamed into place, not copied from /tmp.</summary>
+    public string CopiesDirectory => Path.Combine(_root, ".taskresults-copies");
+
     public async Task<StoredFile?> FindAsync(string key, CancellationToken cancellationToken)
     {
         var path = PathOf(key);

@@ -11,6 +11,12 @@ public interface IResultStore
 
     /// <summary>Stores <paramref name="file"/> (a complete local copy, which the store may move away) under <paramref name="key"/>, replacing what was there; returns where.</summary>
     Task<string> PutAsync(string key, string file, long size, string sha256, string contentType, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Where the archiver makes its local copies for this store, or null for the service's temp directory. A store on a
+    /// file system names a directory on that file system: storing a copy is then a rename, never a copy across volumes.
+    /// </summary>
+    string? CopiesDirectory => null;
 }
 
 /// <summary>The store failed (unreachable, refused): worth trying again later.</summary>

@@ -26,9 +26,9 @@ public abstract record Archiving
 /// </summary>
 public sealed class ResultArchiver(ResultDownloader downloader, IResultStore store, IOptions<ArchiveOptions> options, ILogger<ResultArchiver> logger)
 {
-    // Local copies live here, apart: what a killed process left behind is swept when the next one starts.
-    private static readonly string Copies = Path.Combine(Path.GetTempPath(), "taskresults-archive");
-    private readonly Lazy<bool> _swept = new(() => SweepCopies(options.Value.Timeout));
+    // Local copies live apart, in the temp directory or where the store wants them: what a killed process left behind
+    // is swept when the next one starts.
+    private readonly Lazy<string> _copies = new(() => SweepCopies(store.CopiesDirectory ?? Path.Combine(Path.GetTempPath(), "taskresults-archive"), options.Value.Timeout));
 
     public async Task<Archiving> ArchiveAsync(ArchiveTaskResults job, CancellationToken cancellationToken)
     {
@@ -36,8 +36,7 @@ public sealed class ResultArchiver(ResultDownloader downloader, IResultStore sto
         for (var n = 0; n < job.ResultUrls.Count; n++)
         {
             var url = job.ResultUrls[n];
-            _ = _swept.Value;
-            var copy = Path.Combine(Copies, $"{Guid.NewGuid():N}.part");
+            var copy = Path.Combine(_copies.Value, $"{Guid.NewGuid():N}.part");
             string location;
             try
             {
@@ -96,15 +95,15 @@ public sealed class ResultArchiver(ResultDownloader downloader, IResultStore sto
     }
 
     // A copy untouched for longer than a whole download may take belongs to no download in progress, here or in another instance.
-    private static bool SweepCopies(TimeSpan timeout)
+    private static string SweepCopies(string copies, TimeSpan timeout)
     {
-        Directory.CreateDirectory(Copies);
-        foreach (var stale in new DirectoryInfo(Copies).EnumerateFiles("*.part").Where(file => file.LastWriteTimeUtc < DateTime.UtcNow - timeout - TimeSpan.FromMinutes(1)))
+        Directory.CreateDirectory(copies);
+        foreach (var stale in new DirectoryInfo(copies).EnumerateFiles("*.part").Where(file => file.LastWriteTimeUtc < DateTime.UtcNow - timeout - TimeSpan.FromMinutes(1)))
         {
             try { stale.Delete(); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
 
-        return true;
+        return copies;
     }
 }
 

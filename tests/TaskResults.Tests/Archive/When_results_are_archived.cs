@@ -93,6 +93,25 @@ public sealed class When_results_are_archived : IAsyncLifetime
         Assert.Single(Directory.GetFiles(Path.GetDirectoryName(path)!));
     }
 
+    [Fact]
+    public async Task Should_download_into_the_stores_own_directory_and_sweep_what_a_killed_process_left_there()
+    {
+        var copies = Path.Combine(_directory, ".taskresults-copies");
+        Directory.CreateDirectory(copies);
+        var stale = Path.Combine(copies, "left-by-a-killed-process.part");
+        await File.WriteAllTextAsync(stale, "half a file");
+        File.SetLastWriteTimeUtc(stale, DateTime.UtcNow.AddHours(-2));
+        await using var service = await Service();
+
+        await Archive(service, "renamed", null, _files.Url("renamed.png"));
+
+        var stored = new Uri((await service.WaitFor<TaskResultsArchived>("renamed")).Context.Message.Files.Single().Location).LocalPath;
+        Assert.Equal(FakeFileHost.Content("renamed.png"), await File.ReadAllBytesAsync(stored));
+        // The copy was made on the store's own file system and renamed into place: nothing left beside it, the stale copy swept.
+        Assert.Empty(Directory.GetFileSystemEntries(copies));
+        Assert.Equal([copies, Path.Combine(_directory, "task-results")], Directory.GetDirectories(_directory).Order());
+    }
+
     [Theory]
     [InlineData("localhost", ArchiveFailureReasons.NotAllowed)]
     [InlineData("redirect-out.png", ArchiveFailureReasons.NotAllowed)]
