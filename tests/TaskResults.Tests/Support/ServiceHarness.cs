@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using MassTransit;
 using MassTransit.Testing;
 using Microsoft.AspNetCore.Builder;
@@ -137,7 +138,17 @@ public sealed class ServiceHarness : IAsyncDisposable
     /// <summary>Waits (up to the harness timeout) for an event of type <typeparamref name="T"/> for one job.</summary>
     public async Task<IPublishedMessage<T>> WaitFor<T>(string jobId, Func<T, bool>? filter = null) where T : class
     {
-        var found = await Harness.Published.SelectAsync<T>(m => JobIdOf(m.Context.Message) == jobId && (filter?.Invoke(m.Context.Message) ?? true)).FirstOrDefault();
+        bool Matches(IPublishedMessage<T> m) => JobIdOf(m.Context.Message) == jobId && (filter?.Invoke(m.Context.Message) ?? true);
+        var waiting = Stopwatch.StartNew();
+        var found = await Harness.Published.SelectAsync<T>(Matches).FirstOrDefault();
+        // The harness stops waiting once the bus has been idle for its inactivity timeout, and a busy
+        // machine can leave it idle that long between two checks of a job: keep looking until the test timeout.
+        while (found is null && waiting.Elapsed < Harness.TestTimeout)
+        {
+            await Task.Delay(50);
+            found = Harness.Published.Select<T>(Matches).FirstOrDefault();
+        }
+
         Assert.True(found is not null, $"No {typeof(T).Name} was published for job {jobId} within {Harness.TestTimeout}.");
         return found;
     }
