@@ -13,10 +13,16 @@ public sealed class When_the_broker_goes_down(Broker broker, ITestOutputHelper o
     [Fact]
     public async Task Should_report_not_ready_while_it_is_down_and_consume_again_within_seconds_after()
     {
-        var service = await StartService();
+        // Timestamps, and what the watch's probe heard each second, to read against the broker's stop and start when this fails.
+        var service = await StartService(new Dictionary<string, string>
+        {
+            ["Logging__Console__TimestampFormat"] = "HH:mm:ss.fff ",
+            ["Logging__LogLevel__TaskResults.Service.Broker.CommandQueueProbe"] = "Debug",
+        });
         using var http = new HttpClient { BaseAddress = new Uri(service.HealthUrl), Timeout = TimeSpan.FromSeconds(5) };
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/ready")).StatusCode);
 
+        output.WriteLine($"{DateTime.Now:HH:mm:ss.fff} stopping the broker");
         await Broker.Stop();
         try
         {
@@ -29,6 +35,7 @@ public sealed class When_the_broker_goes_down(Broker broker, ITestOutputHelper o
         finally
         {
             await Broker.Resume();
+            output.WriteLine($"{DateTime.Now:HH:mm:ss.fff} the broker accepts clients again");
         }
 
         var back = Stopwatch.StartNew();

@@ -1,6 +1,5 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
-using RabbitMQ.Client;
 using TaskResults.Service.Options;
 
 namespace TaskResults.Service.Broker;
@@ -8,7 +7,7 @@ namespace TaskResults.Service.Broker;
 /// <summary>
 /// Runs the RabbitMQ bus and makes sure this instance really consumes <c>check-task-result</c>:
 /// declares the topology, starts the bus, then once a second tells <see cref="ConsumerWatch"/> what
-/// MassTransit (<see cref="CommandConsumerMonitor"/>) and the broker say about the queue, and does
+/// MassTransit (<see cref="CommandConsumerMonitor"/>) and the broker (<see cref="CommandQueueProbe"/>) say about the queue, and does
 /// what it decides: restart the queue's receive endpoint (MassTransit's own reconnects back off to
 /// half a minute, and a transport that gave up stays down), or stop the process with
 /// <see cref="ExitCode"/> so its supervisor starts a fresh one. Readiness reports the watch's word.
@@ -17,7 +16,7 @@ public sealed class BusSupervisor(
     IBusControl bus,
     BrokerTopology topology,
     CommandConsumerMonitor monitor,
-    BrokerConnections connections,
+    CommandQueueProbe probe,
     IOptions<MessageBusOptions> options,
     IHostApplicationLifetime lifetime,
     TimeProvider clock,
@@ -31,7 +30,6 @@ public sealed class BusSupervisor(
     private readonly MessageBusOptions _options = options.Value;
     private readonly ConsumerWatch _watch = new(clock, options.Value.ConsumerRecoveryTimeout, options.Value.ConcurrentMessageLimit);
     private Task _start = Task.CompletedTask;
-    private IConnection? _probeConnection;
 
     /// <summary>Null while the instance consumes the command queue; otherwise why not (for readiness).</summary>
     public string? NotConsumingBecause => _watch.NotConsumingBecause;
@@ -98,12 +96,12 @@ public sealed class BusSupervisor(
             logger.LogInformation("Stopped: every check in flight finished");
         }
 
-        _probeConnection?.Dispose();
+        await probe.DisposeAsync();
     }
 
     private async Task<ConsumerObservation> ObserveAsync(CancellationToken stoppingToken)
     {
-        var queue = await ProbeQueueAsync(stoppingToken);
+        var queue = await probe.ProbeAsync(stoppingToken);
         var finishing = monitor.Finishing;
         return new ConsumerObservation(
             _start.IsFaulted ? _start.Exception?.GetBaseException().Message : null,
@@ -114,7 +112,7 @@ public sealed class BusSupervisor(
             finishing.Longest,
             monitor.InFlight,
             monitor.SinceLastDelivery,
-            queue is null ? null : new QueueState(queue.MessageCount, queue.ConsumerCount));
+            queue);
     }
 
     private async Task ActOn(Verdict verdict, CancellationToken stoppingToken)
@@ -137,30 +135,6 @@ public sealed class BusSupervisor(
                 Environment.ExitCode = ExitCode;
                 lifetime.StopApplication();
                 break;
-        }
-    }
-
-    // What the broker says about the command queue, over a connection of its own; null when it does not answer.
-    private async Task<QueueDeclareOk?> ProbeQueueAsync(CancellationToken stoppingToken)
-    {
-        try
-        {
-            if (_probeConnection is not { IsOpen: true })
-            {
-                _probeConnection?.Dispose();
-                _probeConnection = null;
-                using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                connectTimeout.CancelAfter(TimeSpan.FromSeconds(5));
-                _probeConnection = await connections.ConnectAsync("watchdog", connectTimeout.Token);
-            }
-
-            await using var channel = await _probeConnection.CreateChannelAsync(cancellationToken: stoppingToken);
-            return await channel.QueueDeclarePassiveAsync(CommandQueue.Name, stoppingToken);
-        }
-        catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
-        {
-            logger.LogDebug("The broker does not answer about {Queue}: {Error}", CommandQueue.Name, exception.Message);
-            return null;
         }
     }
 

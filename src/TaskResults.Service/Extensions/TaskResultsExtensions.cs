@@ -93,6 +93,7 @@ public static class TaskResultsExtensions
         builder.Services.AddSingleton<CommandConsumerMonitor>();
         builder.Services.AddReceiveEndpointObserver(provider => provider.GetRequiredService<CommandConsumerMonitor>());
         builder.Services.AddReceiveObserver(provider => provider.GetRequiredService<CommandConsumerMonitor>());
+        builder.Services.AddSingleton<CommandQueueProbe>();
         builder.Services.AddSingleton<BusSupervisor>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<BusSupervisor>());
         builder.Services.AddHealthChecks().AddCheck<ConsumingHealthCheck>("check-task-result consumer", tags: [ServiceDefaultsExtensions.ReadyTag]);
