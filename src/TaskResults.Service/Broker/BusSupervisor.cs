@@ -112,7 +112,8 @@ public sealed class BusSupervisor(
             finishing.Longest,
             monitor.InFlight,
             monitor.SinceLastDelivery,
-            queue);
+            queue,
+            monitor.OthersNotReady);
     }
 
     private async Task ActOn(Verdict verdict, CancellationToken stoppingToken)
@@ -122,12 +123,21 @@ public sealed class BusSupervisor(
         if (verdict.Change == Change.StoppedConsuming)
             logger.LogWarning("Not consuming {Queue}: {Reason}", CommandQueue.Name, verdict.NotConsumingBecause);
 
+        var restarts = new List<Task>();
+        foreach (var other in verdict.RestartOthers)
+        {
+            if (monitor.OtherEndpointAt(other.Address) is not { } endpoint) continue;
+            logger.LogWarning("The receive endpoint {Address} has not been ready for {Duration:0.0} s although the broker answers ({Reason}): restarting it",
+                other.Address, other.For.TotalSeconds, other.State);
+            restarts.Add(RestartAsync(endpoint, stoppingToken));
+        }
+
         switch (verdict.Action)
         {
             case WatchAction.RestartEndpoint:
                 logger.LogWarning("Not consuming {Queue} for {Duration:0.0} s although the broker answers ({Reason}): restarting its receive endpoint",
                     CommandQueue.Name, verdict.For.TotalSeconds, verdict.NotConsumingBecause);
-                await RestartAsync(stoppingToken);
+                restarts.Add(RestartCommandEndpointAsync(stoppingToken));
                 break;
             case WatchAction.Exit:
                 logger.LogCritical("Not consuming {Queue} for {Duration} although the broker answers ({Reason}): stopping with exit code {ExitCode} so the supervisor starts a fresh instance",
@@ -136,6 +146,8 @@ public sealed class BusSupervisor(
                 lifetime.StopApplication();
                 break;
         }
+
+        await Task.WhenAll(restarts);
     }
 
     private void StartBus(CancellationToken stoppingToken)
@@ -146,17 +158,20 @@ public sealed class BusSupervisor(
             TaskContinuationOptions.OnlyOnFaulted);
     }
 
-    // A fresh transport for the command queue: a new connection attempt now, on the next node, not after MassTransit's backoff.
-    private async Task RestartAsync(CancellationToken stoppingToken)
+    private Task RestartCommandEndpointAsync(CancellationToken stoppingToken)
     {
         if (_start.IsFaulted)
         {
             StartBus(stoppingToken);
-            return;
+            return Task.CompletedTask;
         }
 
-        if (monitor.Endpoint is not { } endpoint) return;
+        return monitor.Endpoint is { } endpoint ? RestartAsync(endpoint, stoppingToken) : Task.CompletedTask;
+    }
 
+    // A fresh transport for the endpoint: a new connection attempt now, on the next node, not after MassTransit's backoff.
+    private async Task RestartAsync(IReceiveEndpoint endpoint, CancellationToken stoppingToken)
+    {
         // Checks stuck on a dead connection would hold the stop forever: a stop that times out has
         // MassTransit abandon them (the broker hands their commands to another consumer), and the
         // next stop then finishes at once.
@@ -171,7 +186,7 @@ public sealed class BusSupervisor(
             }
             catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
             {
-                logger.LogDebug("The receive endpoint of {Queue} did not stop within 2 s: {Error}", CommandQueue.Name, exception.Message);
+                logger.LogDebug("The receive endpoint {Address} did not stop within 2 s: {Error}", endpoint.InputAddress, exception.Message);
             }
         }
 
@@ -182,7 +197,7 @@ public sealed class BusSupervisor(
         catch (InvalidOperationException exception)
         {
             // Still stopping: the next restart tries again.
-            logger.LogWarning("The receive endpoint of {Queue} did not start again: {Error}", CommandQueue.Name, exception.Message);
+            logger.LogWarning("The receive endpoint {Address} did not start again: {Error}", endpoint.InputAddress, exception.Message);
         }
     }
 }

@@ -10,6 +10,8 @@ namespace TaskResults.Service.Broker;
 /// receive endpoint is ready (a consumer registered on the broker), when a delivery last arrived,
 /// and the deliveries in flight, so a consumer that is registered but receives nothing, or whose
 /// finished checks cannot get their events out, can be told apart from an idle one (see <see cref="BusSupervisor"/>).
+/// It also keeps the word on the instance's other receive endpoints (<c>task-results-control</c>,
+/// <c>archive-task-results</c>, the bus's own), which MassTransit reconnects after the same backoff.
 /// </summary>
 public sealed class CommandConsumerMonitor(TimeProvider clock) : IReceiveEndpointObserver, IReceiveObserver
 {
@@ -22,6 +24,9 @@ public sealed class CommandConsumerMonitor(TimeProvider clock) : IReceiveEndpoin
     private string _state = "not started";
     private IChannel? _consumerChannel;
     private long _lastDelivery = clock.GetTimestamp();
+    private readonly ConcurrentDictionary<Uri, OtherEndpoint> _others = new();
+
+    private sealed record OtherEndpoint(IReceiveEndpoint Endpoint, string State, long? NotReadySince);
 
     /// <summary>Whether the endpoint has a consumer on the broker, as MassTransit last reported.</summary>
     public bool EndpointReady
@@ -66,11 +71,28 @@ public sealed class CommandConsumerMonitor(TimeProvider clock) : IReceiveEndpoin
         }
     }
 
+    /// <summary>The other receive endpoints that are not ready (faulted, stopped), with MassTransit's word and since when.</summary>
+    public IReadOnlyList<EndpointNotReady> OthersNotReady =>
+        _others.Where(other => other.Value.NotReadySince is not null)
+            .Select(other => new EndpointNotReady(other.Key, other.Value.State, clock.GetElapsedTime(other.Value.NotReadySince!.Value)))
+            .ToList();
+
+    /// <summary>Another receive endpoint by its input address: what a restart of it restarts.</summary>
+    public IReceiveEndpoint? OtherEndpointAt(Uri address) => _others.TryGetValue(address, out var other) ? other.Endpoint : null;
+
     private static bool IsCommandQueue(Uri? address) => address?.AbsolutePath.EndsWith("/" + CommandQueue.Name, StringComparison.Ordinal) == true;
 
     private Task SetState(ReceiveEndpointEvent endpointEvent, bool ready, string state)
     {
-        if (!IsCommandQueue(endpointEvent.InputAddress)) return Task.CompletedTask;
+        if (!IsCommandQueue(endpointEvent.InputAddress))
+        {
+            // Not ready since the first word that said so; a restart's own stop and start do not reset it.
+            _others.AddOrUpdate(endpointEvent.InputAddress,
+                _ => new OtherEndpoint(endpointEvent.ReceiveEndpoint, state, ready ? null : clock.GetTimestamp()),
+                (_, other) => new OtherEndpoint(endpointEvent.ReceiveEndpoint, state, ready ? null : other.NotReadySince ?? clock.GetTimestamp()));
+            return Task.CompletedTask;
+        }
+
         lock (_lock)
         {
             Endpoint = endpointEvent.ReceiveEndpoint;

@@ -39,6 +39,7 @@ public sealed class ConsumerWatch(TimeProvider clock, TimeSpan recoveryTimeout, 
     private long _answeringSince;
     private long _lastRestart = clock.GetTimestamp();
     private long _roomAndWorkSince = clock.GetTimestamp();
+    private readonly Dictionary<Uri, long> _otherRestarts = [];
 
     /// <summary>Null while the instance consumes; otherwise why not.</summary>
     public string? NotConsumingBecause => _notConsuming;
@@ -50,12 +51,13 @@ public sealed class ConsumerWatch(TimeProvider clock, TimeSpan recoveryTimeout, 
         if (observation.Queue is null) _answering = false;
         else if (!_answering) (_answering, _answeringSince) = (true, now);
 
+        var restartOthers = OthersToRestart(observation, now);
         var previous = _notConsuming;
         if (WhyNotConsuming(observation, now) is not var (reason, restartAfter))
         {
             _notConsuming = null;
             var recovered = previous is not (null or Starting);
-            return new Verdict(null, recovered ? Change.ConsumingAgain : Change.None, WatchAction.None, clock.GetElapsedTime(_notConsumingSince, now));
+            return new Verdict(null, recovered ? Change.ConsumingAgain : Change.None, WatchAction.None, clock.GetElapsedTime(_notConsumingSince, now), restartOthers);
         }
 
         if (previous is null) _notConsumingSince = now;
@@ -63,16 +65,30 @@ public sealed class ConsumerWatch(TimeProvider clock, TimeSpan recoveryTimeout, 
         var change = previous is null ? Change.StoppedConsuming : Change.None;
 
         // The broker away is not this instance's fault, and readiness already says so: only time lost while it answers counts.
-        if (!_answering) return new Verdict(reason, change, WatchAction.None, clock.GetElapsedTime(_notConsumingSince, now));
+        if (!_answering) return new Verdict(reason, change, WatchAction.None, clock.GetElapsedTime(_notConsumingSince, now), restartOthers);
         var lost = clock.GetElapsedTime(Math.Max(_notConsumingSince, _answeringSince), now);
-        if (lost >= recoveryTimeout) return new Verdict(reason, change, WatchAction.Exit, lost);
+        if (lost >= recoveryTimeout) return new Verdict(reason, change, WatchAction.Exit, lost, restartOthers);
         if (lost >= restartAfter && clock.GetElapsedTime(_lastRestart, now) >= RestartEvery)
         {
             _lastRestart = now;
-            return new Verdict(reason, change, WatchAction.RestartEndpoint, lost);
+            return new Verdict(reason, change, WatchAction.RestartEndpoint, lost, restartOthers);
         }
 
-        return new Verdict(reason, change, WatchAction.None, lost);
+        return new Verdict(reason, change, WatchAction.None, lost, restartOthers);
+    }
+
+    // The other endpoints get what the command queue's gets: a restart once the broker has answered for
+    // RestartAfter while they are not ready, then at most every RestartEvery; never while the broker is away.
+    private IReadOnlyList<EndpointNotReady> OthersToRestart(ConsumerObservation observation, long now)
+    {
+        if (observation.OthersNotReady is not { Count: > 0 } notReady) return [];
+        if (!_answering || clock.GetElapsedTime(_answeringSince, now) < RestartAfter) return [];
+        var due = notReady
+            .Where(other => other.For >= RestartAfter)
+            .Where(other => !_otherRestarts.TryGetValue(other.Address, out var last) || clock.GetElapsedTime(last, now) >= RestartEvery)
+            .ToList();
+        foreach (var other in due) _otherRestarts[other.Address] = now;
+        return due;
     }
 
     // Why this instance does not consume, and how long to leave MassTransit to mend it before restarting the endpoint.
@@ -111,7 +127,11 @@ public sealed record ConsumerObservation(
     TimeSpan LongestFinishing,
     int InFlight,
     TimeSpan SinceLastDelivery,
-    QueueState? Queue);
+    QueueState? Queue,
+    IReadOnlyList<EndpointNotReady>? OthersNotReady = null);
+
+/// <summary>Another receive endpoint of this instance that is not ready: its input address, MassTransit's word, and for how long.</summary>
+public sealed record EndpointNotReady(Uri Address, string State, TimeSpan For);
 
 /// <summary>The command queue as the broker reports it (a passive declare): ready messages and consumers, all instances together.</summary>
 public sealed record QueueState(uint Messages, uint Consumers);
@@ -130,5 +150,11 @@ public enum WatchAction
     Exit,
 }
 
-/// <summary>The watch's word after one observation: why not consuming (null when consuming), what changed, what to do, and for how long it has been so.</summary>
-public sealed record Verdict(string? NotConsumingBecause, Change Change, WatchAction Action, TimeSpan For);
+/// <summary>
+/// The watch's word after one observation: why not consuming (null when consuming), what changed, what
+/// to do, for how long it has been so, and which other endpoints to restart.
+/// </summary>
+public sealed record Verdict(string? NotConsumingBecause, Change Change, WatchAction Action, TimeSpan For, IReadOnlyList<EndpointNotReady>? RestartOthers = null)
+{
+    public IReadOnlyList<EndpointNotReady> RestartOthers { get; } = RestartOthers ?? [];
+}

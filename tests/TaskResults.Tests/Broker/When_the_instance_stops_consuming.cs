@@ -147,4 +147,33 @@ public sealed class When_the_instance_stops_consuming
         Assert.Equal(Change.ConsumingAgain, verdict.Change);
         Assert.Equal(TimeSpan.FromSeconds(4), verdict.For);
     }
+
+    private static readonly Uri Control = new("rabbitmq://localhost/task-results-control");
+
+    private static IReadOnlyList<EndpointNotReady> ControlFaultedFor(TimeSpan duration) => [new(Control, "faulted: Broker unreachable", duration)];
+
+    [Fact]
+    public void Should_restart_another_endpoint_left_faulted_once_the_broker_answers_then_at_most_every_so_often()
+    {
+        var away = Watch(Faulted(queue: null) with { OthersNotReady = ControlFaultedFor(TimeSpan.FromMinutes(1)) }, TimeSpan.FromMinutes(2));
+        Assert.All(away, v => Assert.Empty(v.RestartOthers));
+
+        // The command queue's consumer is back (MassTransit's own retry came first); the control queue's still waits out its backoff.
+        // Verdict i comes i seconds after the broker first answered.
+        var verdicts = Watch(Consuming() with { OthersNotReady = ControlFaultedFor(TimeSpan.FromMinutes(1)) }, TimeSpan.FromMinutes(1));
+
+        var restarts = verdicts.Select((v, i) => (v, Second: i)).Where(x => x.v.RestartOthers.Count > 0).ToList();
+        Assert.Equal(ConsumerWatch.RestartAfter.TotalSeconds, restarts[0].Second);
+        Assert.All(restarts, x => Assert.Equal(Control, Assert.Single(x.v.RestartOthers).Address));
+        Assert.All(restarts.Zip(restarts.Skip(1), (a, b) => b.Second - a.Second), gap => Assert.Equal(ConsumerWatch.RestartEvery.TotalSeconds, gap));
+        Assert.All(verdicts, v => Assert.Null(v.NotConsumingBecause));
+    }
+
+    [Fact]
+    public void Should_leave_another_endpoint_that_has_only_just_faulted_to_MassTransit()
+    {
+        var verdicts = Watch(Consuming() with { OthersNotReady = ControlFaultedFor(ConsumerWatch.RestartAfter - TimeSpan.FromSeconds(1)) }, TimeSpan.FromSeconds(30));
+
+        Assert.All(verdicts, v => Assert.Empty(v.RestartOthers));
+    }
 }
