@@ -51,8 +51,9 @@ for version in 3.10 4.0; do
   RABBITMQ_VERSION=$version scripts/rabbitmq.sh start "$node"
   RABBITMQ_VERSION=$version scripts/rabbitmq.sh start "$cluster" --nodes 3
   echo "== RabbitMQ $version: real-broker suite"
+  # Normal verbosity: each spec's name and duration, to see where the suite's minutes go.
   TASKRESULTS_RABBITMQ_DIR="$node" TASKRESULTS_RABBITMQ_CLUSTER_DIR="$cluster" \
-    dotnet test tests/TaskResults.IntegrationTests --no-build "$@"
+    dotnet test tests/TaskResults.IntegrationTests --no-build --logger "console;verbosity=normal" "$@"
   scripts/rabbitmq.sh stop "$cluster"
   scripts/rabbitmq.sh stop "$node"
   rm -rf "$cluster" "$node"
