@@ -63,15 +63,25 @@ public sealed class When_instances_share_a_job_registry(Broker broker, RedisServ
     {
         // A backlog drained by three instances: each alone would make 20 calls a second, three of them 60.
         const int PerSecond = 20;
-        var jobs = Jobs("budget", QueuingThenDone(pendingAnswers: 0));
         for (var i = 0; i < 3; i++) await StartInstance(perSecond: PerSecond, concurrent: 4);
-        await using (var publisher = new CommandPublisher(Broker.Connect)) await publisher.SendMany(jobs, TaskTypes.HdColourMigration);
+        await using var publisher = new CommandPublisher(Broker.Connect);
+        // A backlog meets running instances: warm them first (a fresh process's first calls wait on the JIT and new
+        // connections, and spread the first second's 20 calls over most of it), then let the warm-up's places go.
+        var warmUp = Jobs("budget-warm-up", QueuingThenDone(pendingAnswers: 0), count: 24);
+        await publisher.SendMany(warmUp, TaskTypes.HdColourMigration);
+        await AssertEveryJobSucceeded(warmUp);
+        await UntilNoCallsFor(TimeSpan.FromSeconds(1.5));
+
+        var jobs = Jobs("budget", QueuingThenDone(pendingAnswers: 0));
+        await publisher.SendMany(jobs, TaskTypes.HdColourMigration);
 
         await AssertEveryJobSucceeded(jobs);
-        var calls = Api.Requests.Select(r => r.At).Order().ToList();
-        // The average over the whole seconds from the first call: k disjoint windows, so never more than R if no window is.
+        var backlog = jobs.ToHashSet();
+        var calls = Api.Requests.Where(r => backlog.Contains(r.JobId)).Select(r => r.At).Order().ToList();
+        // The average over the whole seconds from the backlog's first call: k disjoint windows, so never more than R if no window is.
+        // The budget holds for every call, the warm-up's included.
         var seconds = (int)(calls[^1] - calls[0]).TotalSeconds;
-        var (most, average) = (MostCallsInAnySecond(calls), calls.Count(at => at < calls[0] + TimeSpan.FromSeconds(seconds)) / (double)seconds);
+        var (most, average) = (MostCallsInAnySecond(Api.Requests.Select(r => r.At)), calls.Count(at => at < calls[0] + TimeSpan.FromSeconds(seconds)) / (double)seconds);
         output.WriteLine($"{jobs.Count} jobs on 3 instances sharing {PerSecond} calls/s: {calls.Count} calls in {(calls[^1] - calls[0]).TotalSeconds:0.0} s, " +
             $"at most {most} in any second, {average:0.0} per second on average");
         var cycles = Enumerable.Range(PerSecond, calls.Count - PerSecond).Select(i => (calls[i] - calls[i - PerSecond]).TotalMilliseconds).Order().ToList();
@@ -172,9 +182,9 @@ public sealed class When_instances_share_a_job_registry(Broker broker, RedisServ
         return most;
     }
 
-    private List<string> Jobs(string name, Func<string, FakeResponse[]> script)
+    private List<string> Jobs(string name, Func<string, FakeResponse[]> script, int? count = null)
     {
-        var jobs = Enumerable.Range(0, JobCount).Select(i => $"{name}-{i:0000}").ToList();
+        var jobs = Enumerable.Range(0, count ?? JobCount).Select(i => $"{name}-{i:0000}").ToList();
         foreach (var job in jobs) Api.Script(job, script(job));
         return jobs;
     }
