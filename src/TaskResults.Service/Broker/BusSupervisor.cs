@@ -46,8 +46,9 @@ public sealed class BusSupervisor(
                 await ActOn(_watch.Observe(await ObserveAsync(stoppingToken)), stoppingToken);
             }
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (Exception) when (stoppingToken.IsCancellationRequested)
         {
+            // Stopping: whatever a restart in progress ran into is moot.
         }
         catch (Exception exception)
         {
@@ -124,7 +125,9 @@ public sealed class BusSupervisor(
             logger.LogWarning("Not consuming {Queue}: {Reason}", CommandQueue.Name, verdict.NotConsumingBecause);
 
         var restarts = new List<Task>();
-        foreach (var other in verdict.RestartOthers)
+        // Not while the bus has not started (starting it starts them) nor when the instance gives up.
+        var othersToRestart = _start.IsFaulted || verdict.Action == WatchAction.Exit ? [] : verdict.RestartOthers;
+        foreach (var other in othersToRestart)
         {
             if (monitor.OtherEndpointAt(other.Address) is not { } endpoint) continue;
             logger.LogWarning("The receive endpoint {Address} has not been ready for {Duration:0.0} s although the broker answers ({Reason}): restarting it",
@@ -190,6 +193,8 @@ public sealed class BusSupervisor(
             }
         }
 
+        // A stop of the service came meanwhile: the endpoint stays stopped.
+        if (stoppingToken.IsCancellationRequested) return;
         try
         {
             endpoint.Start(stoppingToken);

@@ -77,8 +77,9 @@ public sealed class CommandConsumerMonitor(TimeProvider clock) : IReceiveEndpoin
             .Select(other => new EndpointNotReady(other.Key, other.Value.State, clock.GetElapsedTime(other.Value.NotReadySince!.Value)))
             .ToList();
 
-    /// <summary>Another receive endpoint by its input address: what a restart of it restarts.</summary>
-    public IReceiveEndpoint? OtherEndpointAt(Uri address) => _others.TryGetValue(address, out var other) ? other.Endpoint : null;
+    /// <summary>Another receive endpoint by its input address while it is still not ready: what a restart of it restarts.</summary>
+    public IReceiveEndpoint? OtherEndpointAt(Uri address) =>
+        _others.TryGetValue(address, out var other) && other.NotReadySince is not null ? other.Endpoint : null;
 
     private static bool IsCommandQueue(Uri? address) => address?.AbsolutePath.EndsWith("/" + CommandQueue.Name, StringComparison.Ordinal) == true;
 

@@ -23,13 +23,17 @@ public sealed class CommandQueueProbe(BrokerConnections connections, ILogger<Com
         timeout.CancelAfter(Timeout);
         try
         {
+            // Closed by the broker (a restart, a lost node): the client does not recover it, the next probe connects again.
+            if (_connection is { IsOpen: false }) Drop();
             // RabbitMQ.Client 7 sends a cancelled request's frame and still waits for its answer:
             // each step is abandoned at the timeout instead, and the connection dropped with what it left behind.
             _connection ??= await Bounded(connections.ConnectAsync("watchdog", timeout.Token), timeout.Token);
             var channel = await Bounded(_connection.CreateChannelAsync(cancellationToken: timeout.Token), timeout.Token);
             var queue = await Bounded(channel.QueueDeclarePassiveAsync(CommandQueue.Name, timeout.Token), timeout.Token);
-            // Not `await using`: disposing waits for the broker to confirm the close, unbounded.
-            await channel.CloseAsync(timeout.Token).WaitAsync(timeout.Token);
+            // Not `await using`: disposing waits for the broker to confirm the close, up to the client's 20 s.
+            var closing = channel.CloseAsync(timeout.Token);
+            Observe(closing);
+            await closing.WaitAsync(timeout.Token);
             await channel.DisposeAsync();
             return new QueueState(queue.MessageCount, queue.ConsumerCount);
         }
@@ -57,16 +61,19 @@ public sealed class CommandQueueProbe(BrokerConnections connections, ILogger<Com
         {
             return await step.WaitAsync(timeout);
         }
-        catch (OperationCanceledException) when (!step.IsCompleted)
+        catch (OperationCanceledException)
         {
             _ = step.ContinueWith(static late =>
             {
-                if (late.IsCompletedSuccessfully && late.Result is IAsyncDisposable disposable) _ = disposable.DisposeAsync().AsTask();
+                if (late.IsCompletedSuccessfully && late.Result is IAsyncDisposable disposable) Observe(disposable.DisposeAsync().AsTask());
                 else _ = late.Exception;
             }, TaskScheduler.Default);
             throw;
         }
     }
+
+    // A task left to finish on its own: its failure, if any, is seen (not raised later as unobserved).
+    private static void Observe(Task task) => task.ContinueWith(static failed => _ = failed.Exception, TaskContinuationOptions.OnlyOnFaulted);
 
     // Closing waits for the broker's word: not on the watch's time (a broker that does not answer would hold it).
     private void Drop()
