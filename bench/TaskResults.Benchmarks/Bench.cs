@@ -106,7 +106,7 @@ public sealed class Bench
         yield return _throttled
             ? $"The service has issue 5's throttle: `AILabTools:MaxRequestsPerSecond` {N(UnthrottledRate)} and `MaxConcurrentRequests` = `ConcurrentMessageLimit` in scenarios 1-4, R = {RateLimit} (and the default `MaxConcurrentRequests`) in scenario 5."
             : "The service has no `AILabTools:MaxRequestsPerSecond` (issue 5): scenario 5 runs without a limit.";
-        yield return $"Warm-up: each service process of scenario 1 runs batches of {N(_sizes.Warmup)} jobs for {_sizes.WarmupTime.TotalSeconds:0} s before it is measured (the JIT tiers up for about that long); the others {N(2 * _sizes.Warmup)} jobs.";
+        yield return $"Warm-up: each service process of scenario 1 runs batches of {N(_sizes.Warmup)} jobs for {_sizes.WarmupTime.TotalSeconds:0} s, and then until the runtime's tiered-compilation thread has used at most {SettledJitShare * 100:0} % of the service's CPU over two batches (at most {4 * _sizes.WarmupTime.TotalSeconds:0} s in all), before it is measured; so do those of scenarios 6 and 7; the others {N(2 * _sizes.Warmup)} jobs.";
         yield return $"Fake API: Kestrel on 127.0.0.1 in the benchmark process, fixed latency, prebuilt answers of {N(FakeApi.AnswerBytes)} bytes; commands and events through RabbitMQ.Client, {N(CommandPublisher.BatchSize)} publishes per confirm batch; events of the service {N(_listener.MeanEventBytes)} bytes on average.";
         yield return $"Load average (1 min) at the start: {loadAtStart}; at the end: {LoadAverage()}. Other processes' CPU time is in the last column of every row.";
     }
@@ -962,24 +962,39 @@ public sealed class Bench
     }
 
     /// <summary>
-    /// Batches of jobs at full speed for <see cref="Sizes.WarmupTime"/> (<paramref name="untilSteady"/>)
-    /// or two batches. On 2 cores the JIT needs some 20 seconds of load to tier up MassTransit's
-    /// pipeline (seen with dotnet-counters: up to 0.7 cores of JIT in that time, then none); the
-    /// service's CPU per job in each batch is logged. Returns the number of jobs.
+    /// Batches of jobs at full speed (<paramref name="untilSteady"/>) for at least <see cref="Sizes.WarmupTime"/> and
+    /// then until the JIT has settled, or two batches. On 2 cores the JIT needs some 20 seconds of load to tier up
+    /// MassTransit's pipeline (seen with dotnet-counters: up to 0.7 cores of JIT in that time, then none), longer
+    /// with more code on the path (the registry's): a service measured while its tiered-compilation thread still
+    /// works is charged a start-up cost per check. Settled: that thread used at most
+    /// <see cref="SettledJitShare"/> of the service's CPU over the last two batches (at most 4 × the warm-up time).
+    /// The service's CPU per job and the JIT's share of it are logged per batch. Returns the number of jobs.
     /// </summary>
     private async Task<int> Warmup(ServiceProcess service, bool untilSteady = true, BrokerUnderTest? on = null)
     {
-        var perJob = new List<double>();
+        var batches = new List<(double PerJob, TimeSpan Cpu, TimeSpan Jit)>();
         var clock = Stopwatch.StartNew();
-        while (untilSteady ? clock.Elapsed < _sizes.WarmupTime || perJob.Count < 2 : perJob.Count < 2)
+        bool Settled()
         {
-            var run = await Drive(_sizes.Warmup, 0, TimeSpan.Zero, PublishAll(Names.CheckQueue, on?.Publisher), service, on: on);
-            perJob.Add(run.Cpu.Service.TotalMicroseconds / _sizes.Warmup);
+            var last = batches.TakeLast(2).ToList();
+            return last.Sum(batch => batch.Jit.TotalMilliseconds) <= SettledJitShare * last.Sum(batch => batch.Cpu.TotalMilliseconds);
         }
 
-        Log($"   warm-up: {perJob.Count} × {_sizes.Warmup} jobs in {clock.Elapsed.TotalSeconds:0} s, service CPU µs/job {string.Join(" ", perJob.Select(us => us.ToString("N0", Culture)))}");
-        return perJob.Count * _sizes.Warmup;
+        while (batches.Count < 2 || untilSteady && clock.Elapsed < _sizes.WarmupTime || untilSteady && !Settled() && clock.Elapsed < 4 * _sizes.WarmupTime)
+        {
+            var jitBefore = ProcStats.ThreadCpu(service.Pid, TieredCompilationThread);
+            var run = await Drive(_sizes.Warmup, 0, TimeSpan.Zero, PublishAll(Names.CheckQueue, on?.Publisher), service, on: on);
+            batches.Add((run.Cpu.Service.TotalMicroseconds / _sizes.Warmup, run.Cpu.Service, ProcStats.ThreadCpu(service.Pid, TieredCompilationThread) - jitBefore));
+        }
+
+        Log($"   warm-up: {batches.Count} × {_sizes.Warmup} jobs in {clock.Elapsed.TotalSeconds:0} s{(untilSteady && !Settled() ? " (the JIT had not settled)" : "")}, " +
+            $"service CPU µs/job (JIT %) {string.Join(" ", batches.Select(batch => $"{batch.PerJob.ToString("N0", Culture)} ({(batch.Cpu > TimeSpan.Zero ? 100 * batch.Jit / batch.Cpu : 0):0})"))}");
+        return batches.Count * _sizes.Warmup;
     }
+
+    // The runtime's thread that compiles methods at a higher tier in the background, by its Linux name.
+    private const string TieredCompilationThread = ".NET Tiered Com";
+    private const double SettledJitShare = 0.02;
 
     private Task<ServiceProcess> StartService(int limit, Polling polling, int? maxRequestsPerSecond = null, BrokerUnderTest? on = null, string? commandQueue = null,
         IReadOnlyDictionary<string, string>? extra = null)

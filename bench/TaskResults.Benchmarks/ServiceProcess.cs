@@ -168,12 +168,35 @@ public static class ProcStats
     {
         try
         {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            // Fields after the command name (which may contain spaces) start after the last ')'.
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return TimeSpan.FromSeconds((long.Parse(fields[11]) + long.Parse(fields[12])) / TicksPerSecond);
+            return CpuOf(File.ReadAllText($"/proc/{pid}/stat"));
         }
         catch (IOException) { return TimeSpan.Zero; }
+    }
+
+    /// <summary>utime + stime of a process's threads named <paramref name="name"/> (as Linux keeps it: 15 characters at most); zero when none.</summary>
+    public static TimeSpan ThreadCpu(int pid, string name)
+    {
+        var total = TimeSpan.Zero;
+        try
+        {
+            foreach (var thread in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+            {
+                try
+                {
+                    if (File.ReadAllText(Path.Combine(thread, "comm")).TrimEnd('\n') == name) total += CpuOf(File.ReadAllText(Path.Combine(thread, "stat")));
+                }
+                catch (IOException) { } // the thread ended meanwhile
+            }
+        }
+        catch (IOException) { } // the process ended
+        return total;
+    }
+
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    private static TimeSpan CpuOf(string stat)
+    {
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return TimeSpan.FromSeconds((long.Parse(fields[11]) + long.Parse(fields[12])) / TicksPerSecond);
     }
 
     /// <summary>(busy, total) CPU time of the whole machine since boot, all cores.</summary>
