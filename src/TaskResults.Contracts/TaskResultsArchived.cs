@@ -27,6 +27,16 @@ public record ArchivedFile
     public string Sha256 { get; init; } = "";
 
     public string ContentType { get; init; } = "";
+
+    /// <summary>
+    /// With <c>Archive:ReadUrlLifetime</c> set (S3 and Azure Blob stores): a URL that reads the stored file without
+    /// credentials until <see cref="ReadUrlExpiresAt"/> (a pre-signed S3 URL, a blob SAS URL), for subscribers that only
+    /// need to fetch it. Null otherwise.
+    /// </summary>
+    public string? ReadUrl { get; init; }
+
+    /// <summary>When <see cref="ReadUrl"/> stops working; null without one.</summary>
+    public DateTimeOffset? ReadUrlExpiresAt { get; init; }
 }
 
 /// <summary>A succeeded job's result files could not be stored; files stored before stay where they are.</summary>

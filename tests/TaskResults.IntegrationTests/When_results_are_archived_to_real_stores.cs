@@ -8,7 +8,7 @@ namespace TaskResults.IntegrationTests;
 
 /// <summary>
 /// Issue 15 on the real broker with the real service process and real stores on 127.0.0.1 (s3rver, Azure's Azurite,
-/// a directory): both task types' files stored and read back; an S3 store that refuses for a while (its bucket gone)
+/// a directory): both task types' files stored and read back, by their read URLs too where the store signs them; an S3 store that refuses for a while (its bucket gone)
 /// and then takes the files, one copy; kill -9 mid-download and a new instance, nothing lost, one copy.
 /// </summary>
 public sealed class When_results_are_archived_to_real_stores(Broker broker, S3Server s3, AzuriteServer azurite)
@@ -88,7 +88,12 @@ public sealed class When_results_are_archived_to_real_stores(Broker broker, S3Se
     public async Task Should_store_both_task_types_files_and_read_back_the_same_bytes(string store)
     {
         await using var files = await FakeFileHost.StartAsync();
-        await StartService(Archive(store));
+        var environment = Archive(store);
+        // The stores that can sign also hand out read URLs, fetched below without credentials.
+        var signs = store != "FileSystem";
+        if (signs) environment["Archive__ReadUrlLifetime"] = "00:10:00";
+        await StartService(environment);
+        using var anonymous = new HttpClient();
         var colour = $"colour-{store}";
         var cartoon = $"cartoon-{store}";
         Api.Script(colour, FakeResponse.Status("PROCESS_SUCCESS", imageList: [files.Url("a.png"), files.Url("b.png")]));
@@ -105,6 +110,14 @@ public sealed class When_results_are_archived_to_real_stores(Broker broker, S3Se
             {
                 Assert.Equal(FakeFileHost.Content(name), await Read(store, file.Location));
                 Assert.EndsWith($"/{jobId}/{Array.IndexOf(names, name) + 1}.png", Uri.UnescapeDataString(file.Location));
+                if (!signs)
+                {
+                    Assert.Null(file.ReadUrl);
+                    continue;
+                }
+
+                Assert.InRange(Assert.NotNull(file.ReadUrlExpiresAt), DateTimeOffset.UtcNow.AddMinutes(8), DateTimeOffset.UtcNow.AddMinutes(10));
+                Assert.Equal(FakeFileHost.Content(name), await anonymous.GetByteArrayAsync(file.ReadUrl));
             }
         }
 

@@ -54,6 +54,15 @@ public sealed class ArchiveOptions : IValidatableObject
     /// <summary>Jobs archived at once by one instance: its own limit, so large downloads never hold up checks.</summary>
     public int ConcurrentArchives { get; set; } = 4;
 
+    /// <summary>
+    /// With S3 or Azure Blob: each archived file's event also carries a URL that reads it without credentials for this
+    /// long (a pre-signed S3 URL, a blob SAS URL), at most 7 days (S3's limit). Unset (the default): none.
+    /// </summary>
+    public TimeSpan? ReadUrlLifetime { get; set; }
+
+    /// <summary>The longest <see cref="ReadUrlLifetime"/>: what S3 allows a pre-signed URL.</summary>
+    public static readonly TimeSpan LongestReadUrlLifetime = TimeSpan.FromDays(7);
+
     public S3StoreOptions S3 { get; set; } = new();
 
     public AzureStoreOptions Azure { get; set; } = new();
@@ -64,9 +73,11 @@ public sealed class ArchiveOptions : IValidatableObject
     {
         ArchiveStore.None => "off",
         ArchiveStore.FileSystem => $"FileSystem {Directory}, MaxBytes={MaxBytes}, AllowedHosts={string.Join(' ', AllowedHosts)}",
-        ArchiveStore.S3 => $"S3 bucket {S3.Bucket} at {S3.ServiceUrl ?? "AWS"}, MaxBytes={MaxBytes}, AllowedHosts={string.Join(' ', AllowedHosts)}",
-        _ => $"AzureBlob container {Azure.Container}, MaxBytes={MaxBytes}, AllowedHosts={string.Join(' ', AllowedHosts)}",
+        ArchiveStore.S3 => $"S3 bucket {S3.Bucket} at {S3.ServiceUrl ?? "AWS"}, MaxBytes={MaxBytes}, AllowedHosts={string.Join(' ', AllowedHosts)}{ReadUrls}",
+        _ => $"AzureBlob container {Azure.Container}, MaxBytes={MaxBytes}, AllowedHosts={string.Join(' ', AllowedHosts)}{ReadUrls}",
     };
+
+    private string ReadUrls => ReadUrlLifetime is { } lifetime ? $", ReadUrlLifetime={lifetime}" : "";
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
@@ -80,6 +91,16 @@ public sealed class ArchiveOptions : IValidatableObject
         if (AllowedHosts.Any(host => string.IsNullOrWhiteSpace(host) || host.Contains('/') || host.Trim('*', '.').Length == 0))
             yield return new($"{Section}:AllowedHosts must name hosts (example.com, *.example.com).", [nameof(AllowedHosts)]);
         if (ConnectTimeout <= TimeSpan.Zero || Timeout <= TimeSpan.Zero) yield return new($"{Section}:ConnectTimeout and Timeout must be positive.", [nameof(Timeout)]);
+        if (ReadUrlLifetime is { } lifetime)
+        {
+            if (lifetime <= TimeSpan.Zero || lifetime > LongestReadUrlLifetime)
+                yield return new($"{Section}:ReadUrlLifetime must be positive and at most 7 days (7.00:00:00).", [nameof(ReadUrlLifetime)]);
+            if (Store == ArchiveStore.FileSystem)
+                yield return new($"{Section}:ReadUrlLifetime applies to the S3 and AzureBlob stores: a FileSystem store has no read URL (its location is the file).", [nameof(ReadUrlLifetime)]);
+            if (Store == ArchiveStore.AzureBlob && string.IsNullOrWhiteSpace(Azure.ConnectionString))
+                yield return new($"{Section}:ReadUrlLifetime with AzureBlob needs {Section}:Azure:ConnectionString with the account key: a read URL is a SAS signed with it (not with ServiceUri and DefaultAzureCredential).", [nameof(ReadUrlLifetime)]);
+        }
+
         if (ConcurrentArchives is < 1 or > 64) yield return new($"{Section}:ConcurrentArchives must be from 1 to 64.", [nameof(ConcurrentArchives)]);
     }
 }

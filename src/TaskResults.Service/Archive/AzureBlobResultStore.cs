@@ -2,6 +2,7 @@ using Azure;
 using Azure.Identity;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using Azure.Storage.Sas;
 using Microsoft.Extensions.Options;
 
 namespace TaskResults.Service.Archive;
@@ -52,6 +53,15 @@ public sealed class AzureBlobResultStore(IOptions<ArchiveOptions> options) : IRe
         {
             throw new StoreUnavailableException($"The blob store refused {key}: {exception.Message}", exception);
         }
+    }
+
+    public async Task<string?> ReadUrlAsync(string key, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    {
+        var blob = (await ContainerAsync(cancellationToken)).GetBlobClient(key);
+        // A service SAS, signed with the account key of the connection string (ArchiveOptions refuses a read URL without one).
+        if (!blob.CanGenerateSasUri)
+            throw new InvalidOperationException($"{ArchiveOptions.Section}:ReadUrlLifetime needs a connection string that holds the account key: this one cannot sign a read URL.");
+        return blob.GenerateSasUri(BlobSasPermissions.Read, expiresAt).AbsoluteUri;
     }
 
     // Created once it answers; until then every call tries again.

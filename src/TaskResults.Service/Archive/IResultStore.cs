@@ -17,6 +17,12 @@ public interface IResultStore
     /// file system names a directory on that file system: storing a copy is then a rename, never a copy across volumes.
     /// </summary>
     string? CopiesDirectory => null;
+
+    /// <summary>
+    /// A URL that reads the file stored under <paramref name="key"/> without credentials until <paramref name="expiresAt"/>
+    /// (<c>Archive:ReadUrlLifetime</c>), or null for a store that has none.
+    /// </summary>
+    Task<string?> ReadUrlAsync(string key, DateTimeOffset expiresAt, CancellationToken cancellationToken) => Task.FromResult<string?>(null);
 }
 
 /// <summary>The store failed (unreachable, refused): worth trying again later.</summary>

@@ -24,7 +24,7 @@ public abstract record Archiving
 /// then stored unless the store already holds the same bytes (same size and SHA-256), so archiving a job again
 /// uploads nothing and names the same locations.
 /// </summary>
-public sealed class ResultArchiver(ResultDownloader downloader, IResultStore store, IOptions<ArchiveOptions> options, ILogger<ResultArchiver> logger)
+public sealed class ResultArchiver(ResultDownloader downloader, IResultStore store, IOptions<ArchiveOptions> options, TimeProvider clock, ILogger<ResultArchiver> logger)
 {
     // Local copies live apart, in the temp directory or where the store wants them: what a killed process left behind
     // is swept when the next one starts.
@@ -33,6 +33,8 @@ public sealed class ResultArchiver(ResultDownloader downloader, IResultStore sto
     public async Task<Archiving> ArchiveAsync(ArchiveTaskResults job, CancellationToken cancellationToken)
     {
         var files = new List<ArchivedFile>(job.ResultUrls.Count);
+        // One expiry for the job's read URLs (Archive:ReadUrlLifetime), from when this attempt began.
+        var readUntil = options.Value.ReadUrlLifetime is { } lifetime ? clock.GetUtcNow() + lifetime : (DateTimeOffset?)null;
         for (var n = 0; n < job.ResultUrls.Count; n++)
         {
             var url = job.ResultUrls[n];
@@ -69,8 +71,12 @@ public sealed class ResultArchiver(ResultDownloader downloader, IResultStore sto
                             location = same ? held!.Location : await store.PutAsync(key, copy, done.Size, done.Sha256, done.ContentType, cancellationToken);
                         }
 
-
-                        files.Add(new ArchivedFile { SourceUrl = url, Location = location, Size = done.Size, Sha256 = done.Sha256, ContentType = done.ContentType });
+                        var readUrl = readUntil is { } until ? await store.ReadUrlAsync(key, until, cancellationToken) : null;
+                        files.Add(new ArchivedFile
+                        {
+                            SourceUrl = url, Location = location, Size = done.Size, Sha256 = done.Sha256, ContentType = done.ContentType,
+                            ReadUrl = readUrl, ReadUrlExpiresAt = readUrl is null ? null : readUntil,
+                        });
                         break;
                 }
             }

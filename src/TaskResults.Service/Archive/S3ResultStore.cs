@@ -71,6 +71,28 @@ public sealed class S3ResultStore : IResultStore, IDisposable
         }
     }
 
+    public async Task<string?> ReadUrlAsync(string key, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // Signed here with the store's credentials, no call to the store. The SDK signs https URLs unless told: an
+            // endpoint on http (a MinIO in a private network, s3rver) gets http ones.
+            return await _client.Value.GetPreSignedURLAsync(new GetPreSignedUrlRequest
+            {
+                BucketName = _options.Bucket,
+                Key = key,
+                Verb = HttpVerb.GET,
+                Expires = expiresAt.UtcDateTime,
+                Protocol = _options.ServiceUrl is { } url && url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) ? Protocol.HTTP : Protocol.HTTPS,
+            });
+        }
+        catch (AmazonClientException exception)
+        {
+            // No credentials to sign with (yet): an instance role that does not answer, say.
+            throw new StoreUnavailableException($"The S3 store cannot sign a read URL for {key}: {exception.Message}", exception);
+        }
+    }
+
     private string Location(string key) => $"s3://{_options.Bucket}/{key}";
 
     public void Dispose()

@@ -229,6 +229,80 @@ public sealed class When_results_are_archived : IAsyncLifetime
         Assert.Equal(FakeFileHost.Content("long.png"), await File.ReadAllBytesAsync(path));
     }
 
+    [Theory]
+    [InlineData("01:00:00")]
+    [InlineData(null)]
+    public async Task Should_hand_out_a_read_url_per_file_for_the_configured_lifetime_and_none_without_one(string? lifetime)
+    {
+        var signing = new SigningStore(new FileSystemResultStore(Microsoft.Extensions.Options.Options.Create(new ArchiveOptions { Directory = _directory })));
+        // A store that signs read URLs (as S3 does) and keeps the files in the directory.
+        await using var service = await Service(configure: settings =>
+        {
+            settings["Archive:Store"] = "S3";
+            settings["Archive:S3:Bucket"] = "results";
+            settings["Archive:ReadUrlLifetime"] = lifetime;
+        }, services: collection => collection.AddSingleton<IResultStore>(signing));
+        var before = DateTimeOffset.UtcNow;
+
+        await Archive(service, "signed", null, _files.Url("a.png"), _files.Url("b.png"));
+
+        var files = (await service.WaitFor<TaskResultsArchived>("signed")).Context.Message.Files;
+        var after = DateTimeOffset.UtcNow;
+        Assert.Equal(2, files.Count);
+        if (lifetime is null)
+        {
+            Assert.All(files, file => Assert.Equal((null, null), (file.ReadUrl, file.ReadUrlExpiresAt)));
+            Assert.Equal(0, signing.Signed);
+            return;
+        }
+
+        foreach (var (file, n) in files.Zip([1, 2]))
+        {
+            var until = Assert.NotNull(file.ReadUrlExpiresAt);
+            Assert.InRange(until, before.AddHours(1), after.AddHours(1));
+            Assert.Equal($"https://read.example/task-results/HD_COLOUR_MIGRATION/signed/{n}.png?until={until.ToUnixTimeMilliseconds()}", file.ReadUrl);
+        }
+    }
+
+    [Theory]
+    [InlineData("FileSystem", "01:00:00", "applies to the S3 and AzureBlob stores")]
+    [InlineData("AzureBlob", "01:00:00", "needs Archive:Azure:ConnectionString with the account key")]
+    [InlineData("S3", "8.00:00:00", "at most 7 days")]
+    [InlineData("S3", "00:00:00", "must be positive")]
+    [InlineData("S3", "7.00:00:00", null)]
+    public void Should_refuse_a_read_url_lifetime_no_store_could_sign(string store, string lifetime, string? problem)
+    {
+        var options = new ArchiveOptions
+        {
+            Store = Enum.Parse<ArchiveStore>(store), Directory = _directory, ReadUrlLifetime = TimeSpan.Parse(lifetime, System.Globalization.CultureInfo.InvariantCulture),
+            S3 = { Bucket = "results" }, Azure = { Container = "results", ServiceUri = new Uri("https://account.blob.core.windows.net") },
+        };
+
+        var problems = options.Validate(new System.ComponentModel.DataAnnotations.ValidationContext(options)).Select(result => result.ErrorMessage).ToList();
+
+        if (problem is null) Assert.Empty(problems);
+        else Assert.Contains(problems, message => message!.Contains(problem, StringComparison.Ordinal));
+    }
+
+    // Signs a made-up URL naming the key and the expiry; counts what it signed.
+    private sealed class SigningStore(IResultStore inner) : IResultStore
+    {
+        private int _signed;
+
+        public int Signed => Volatile.Read(ref _signed);
+
+        public Task<StoredFile?> FindAsync(string key, CancellationToken cancellationToken) => inner.FindAsync(key, cancellationToken);
+
+        public Task<string> PutAsync(string key, string file, long size, string sha256, string contentType, CancellationToken cancellationToken) =>
+            inner.PutAsync(key, file, size, sha256, contentType, cancellationToken);
+
+        public Task<string?> ReadUrlAsync(string key, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _signed);
+            return Task.FromResult<string?>($"https://read.example/{key}?until={expiresAt.ToUnixTimeMilliseconds()}");
+        }
+    }
+
     private sealed class ThrowingStore : IResultStore
     {
         public Task<StoredFile?> FindAsync(string key, CancellationToken cancellationToken) =>
