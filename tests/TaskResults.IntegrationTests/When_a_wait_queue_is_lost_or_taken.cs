@@ -8,7 +8,8 @@ namespace TaskResults.IntegrationTests;
 
 /// <summary>
 /// The wait queues are part of the service's topology like the command queue: readiness covers them,
-/// a deleted one is declared again and the job goes on, and one that cannot be declared is said once.
+/// a deleted one (the checks' or the archive's) is declared again and the job goes on, and one that
+/// cannot be declared is said once.
 /// </summary>
 public sealed class When_a_wait_queue_is_lost_or_taken(Broker broker, ITestOutputHelper output) : RealBrokerScenario(broker)
 {
@@ -90,6 +91,42 @@ public sealed class When_a_wait_queue_is_lost_or_taken(Broker broker, ITestOutpu
         finally
         {
             await DeleteQueue(taken);
+        }
+    }
+
+    [Fact]
+    public async Task Should_declare_a_deleted_archive_wait_queue_again_and_store_the_files()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "taskresults-archive-wait-" + Guid.NewGuid().ToString("N"));
+        await using var files = await FakeFileHost.StartAsync();
+        try
+        {
+            var service = await StartService(new Dictionary<string, string>
+            {
+                ["Archive__Store"] = "FileSystem",
+                ["Archive__Directory"] = directory,
+                ["Archive__AllowedHosts__0"] = "127.0.0.1",
+            });
+            // The first wait after a failed download (ArchiveRetries: 5 s).
+            const string waitQueue = "archive-task-results-wait-5000ms";
+            await DeleteQueue(waitQueue);
+            Assert.DoesNotContain(waitQueue, await Broker.Ctl("list_queues", "name"));
+
+            // The file host fails twice: the first try's send to the wait queue comes back (the queue is gone), the
+            // second try's goes through the queue declared again, and the third download stores the file.
+            Api.Script("archive-orphaned", FakeResponse.Status("PROCESS_SUCCESS", imageList: [files.Url("twice.png")]));
+            await Listener.Send(new CheckTaskResult { JobId = "archive-orphaned", TaskType = TaskTypes.HdColourMigration });
+
+            var archived = (await Listener.WaitFor<TaskResultsArchived>("archive-orphaned", EventTimeout)).Message;
+            Assert.Equal(FakeFileHost.Content("twice.png"), await File.ReadAllBytesAsync(new Uri(archived.Files.Single().Location).LocalPath));
+            Assert.True(service.Output.Contains("declared the wait queues again", StringComparison.Ordinal), service.Output);
+            Assert.Contains(waitQueue, await Broker.Ctl("list_queues", "name"));
+            Assert.Equal(0u, await Broker.MessageCount("archive-task-results_error") ?? 0u);
+            Assert.Equal(3, files.Requests.Count(request => request.Path.EndsWith("/twice.png", StringComparison.Ordinal)));
+        }
+        finally
+        {
+            if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
         }
     }
 

@@ -34,7 +34,7 @@ public sealed class BrokerTopology(BrokerConnections connections, PollingSchedul
 
     /// <summary>
     /// Declares the wait queues again, after one turned out missing (deleted while the service ran:
-    /// the broker returned a rescheduled command). One repair at a time, however many checks found
+    /// the broker returned a rescheduled check or an archive job sent back to wait). One repair at a time, however many checks found
     /// the queue missing; it keeps trying until it succeeds. Until then the instance is not ready,
     /// and a declaration the broker refuses is said once, loudly. Never throws.
     /// </summary>
@@ -54,7 +54,7 @@ public sealed class BrokerTopology(BrokerConnections connections, PollingSchedul
             {
                 await using var connection = await connections.ConnectAsync("topology", CancellationToken.None);
                 await using var channel = await connection.CreateChannelAsync();
-                await WaitQueues.DeclareAsync(channel, schedule, CancellationToken.None);
+                await DeclareWaitQueuesAsync(channel, CancellationToken.None);
                 _broken = null;
                 logger.LogWarning("A wait queue was missing (deleted while the service ran): declared the wait queues again");
                 return;
@@ -81,8 +81,7 @@ public sealed class BrokerTopology(BrokerConnections connections, PollingSchedul
                 await DeclareCommandQueuesAsync(connection, cancellationToken);
                 await using (var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken))
                 {
-                    await WaitQueues.DeclareAsync(channel, schedule, cancellationToken);
-                    if (archive.Value.Enabled) await WaitQueues.DeclareAsync(channel, ArchiveRetries.Delays, TaskResultsEndpoints.ArchiveQueue, cancellationToken);
+                    await DeclareWaitQueuesAsync(channel, cancellationToken);
                 }
 
                 logger.LogInformation("Declared {Queue} ({Type}) and the wait queues for delays {Delays}",
@@ -110,6 +109,13 @@ public sealed class BrokerTopology(BrokerConnections connections, PollingSchedul
 
             await Task.Delay(retryIn, cancellationToken);
         }
+    }
+
+    // The checks' wait queues, and the archive's when archiving is on.
+    private async Task DeclareWaitQueuesAsync(IChannel channel, CancellationToken cancellationToken)
+    {
+        await WaitQueues.DeclareAsync(channel, schedule, cancellationToken);
+        if (archive.Value.Enabled) await WaitQueues.DeclareAsync(channel, ArchiveRetries.Delays, TaskResultsEndpoints.ArchiveQueue, cancellationToken);
     }
 
     // The same problem again is not news: one line per problem, not one per attempt.

@@ -24,8 +24,8 @@ public sealed class ArchiveTaskResultsConsumerDefinition : ConsumerDefinition<Ar
             foreach (var (key, value) in CommandQueue.SideQueueArguments(CommandQueueType.Quorum)) rabbit.SetQueueArgument(key, value);
         }
 
-        // What throws is unexpected (the broker mid-publish, a bug): a few quick retries, then the _error queue.
-        endpointConfigurator.UseMessageRetry(retry => retry.Intervals(100, 500, 2000));
+        // A failed download or store is an outcome (ArchiveRetries): what throws is unexpected.
+        endpointConfigurator.UseQuickRetries(context);
         // The event, or the job sent back to wait, goes out only once the attempt has completed.
         endpointConfigurator.UseInMemoryOutbox(context);
     }

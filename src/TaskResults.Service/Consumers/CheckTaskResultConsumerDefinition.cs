@@ -28,15 +28,8 @@ public sealed class CheckTaskResultConsumerDefinition : ConsumerDefinition<Check
             foreach (var (key, value) in CommandQueue.Arguments(_queueType)) rabbit.SetQueueArgument(key, value);
         }
 
-        // Every API answer is an outcome, not an exception: what throws here is unexpected (the
-        // broker mid-publish, a bug), so a few quick retries, then MassTransit's _error queue.
-        // A wait queue deleted under the service is declared again before the retry checks the job again.
-        var topology = context.GetService<BrokerTopology>();
-        endpointConfigurator.UseMessageRetry(retry =>
-        {
-            retry.Intervals(100, 500, 2000);
-            if (topology is not null) retry.ConnectRetryObserver(new WaitQueueRepair(topology));
-        });
+        // Every API answer is an outcome, not an exception: what throws here is unexpected.
+        endpointConfigurator.UseQuickRetries(context);
 
         // Events and the rescheduled command go out together, only once the check has completed.
         endpointConfigurator.UseInMemoryOutbox(context);

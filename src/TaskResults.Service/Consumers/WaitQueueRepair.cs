@@ -4,9 +4,10 @@ using TaskResults.Service.Broker;
 namespace TaskResults.Service.Consumers;
 
 /// <summary>
-/// A rescheduled command returned by the broker means its wait queue is gone (deleted while the
-/// service ran; sends to wait queues are mandatory). Before the message retry checks the job
-/// again, the wait queues are declared again, so the job goes on instead of ending in _error.
+/// A command sent back to wait (a check rescheduled, an archive job to try again) returned by the
+/// broker means its wait queue is gone (deleted while the service ran; sends to wait queues are
+/// mandatory). Before the message retry runs the command again, the wait queues are declared
+/// again, so the job goes on instead of ending in _error.
 /// A retry observer rather than a filter: the outbox sends after every filter inside the retry has
 /// returned, so only the retry itself sees the returned message.
 /// </summary>
@@ -30,4 +31,22 @@ public sealed class WaitQueueRepair(BrokerTopology topology) : IRetryObserver
     public Task RetryFault<T>(RetryContext<T> context) where T : class, PipeContext => Task.CompletedTask;
 
     public Task RetryComplete<T>(RetryContext<T> context) where T : class, PipeContext => Task.CompletedTask;
+}
+
+public static class QuickRetries
+{
+    /// <summary>
+    /// What throws in a command's consumer is unexpected (the broker mid-publish, a bug): a few quick
+    /// retries, then MassTransit's _error queue. A wait queue deleted under the service is declared
+    /// again before the retry (<see cref="WaitQueueRepair"/>).
+    /// </summary>
+    public static void UseQuickRetries(this IReceiveEndpointConfigurator endpoint, IRegistrationContext context)
+    {
+        var topology = context.GetService<BrokerTopology>();
+        endpoint.UseMessageRetry(retry =>
+        {
+            retry.Intervals(100, 500, 2000);
+            if (topology is not null) retry.ConnectRetryObserver(new WaitQueueRepair(topology));
+        });
+    }
 }

@@ -6,7 +6,7 @@ namespace TaskResults.Tests.Support;
 
 /// <summary>
 /// Where result files come from, on 127.0.0.1: <c>/files/{name}</c> answers by name. <c>missing*</c> 404,
-/// <c>gone*</c> 410, <c>flaky*</c> 503 at the first request then the file, <c>down*</c> always 503,
+/// <c>gone*</c> 410, <c>flaky*</c> 503 at the first request then the file, <c>twice*</c> 503 at the first two, <c>down*</c> always 503,
 /// <c>redirect-out*</c> a 302 to the cloud's metadata address, <c>redirect-in*</c> a 302 to <c>/files/ok.png</c>,
 /// <c>big*</c> 5,000 bytes, <c>chunked*</c> 5,000 bytes without a length, <c>slow*</c> 20 KiB over 4 s; anything else <see cref="Content"/>(name)
 /// as image/png. Every request is recorded with its headers.
@@ -46,7 +46,8 @@ public sealed class FakeFileHost : IAsyncDisposable
             case var _ when name.StartsWith("gone", StringComparison.Ordinal):
                 http.Response.StatusCode = 410;
                 return;
-            case var _ when name.StartsWith("down", StringComparison.Ordinal) || (name.StartsWith("flaky", StringComparison.Ordinal) && times == 1):
+            case var _ when name.StartsWith("down", StringComparison.Ordinal) || (name.StartsWith("flaky", StringComparison.Ordinal) && times == 1)
+                                 || (name.StartsWith("twice", StringComparison.Ordinal) && times <= 2):
                 http.Response.StatusCode = 503;
                 return;
             case var _ when name.StartsWith("redirect-out", StringComparison.Ordinal):
