@@ -9,7 +9,7 @@ namespace TaskResults.IntegrationTests;
 /// <summary>
 /// Issue 15 on the real broker with the real service process and real stores on 127.0.0.1 (s3rver, Azure's Azurite,
 /// a directory): both task types' files stored and read back, by their read URLs too where the store signs them; an S3 store that refuses for a while (its bucket gone)
-/// and then takes the files, one copy; kill -9 mid-download and a new instance, nothing lost, one copy.
+/// and then takes the files, one copy; kill -9 mid-download and a new instance, nothing lost, one copy; the broker restarted mid-download, the same.
 /// </summary>
 public sealed class When_results_are_archived_to_real_stores(Broker broker, S3Server s3, AzuriteServer azurite)
     : RealBrokerScenario(broker), IClassFixture<S3Server>, IClassFixture<AzuriteServer>
@@ -152,6 +152,41 @@ public sealed class When_results_are_archived_to_real_stores(Broker broker, S3Se
         var stored = await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket });
         Assert.Single(stored.S3Objects);
         Assert.Empty(Listener.Events<TaskResultsArchiveFailed>("store-away"));
+    }
+
+    [Fact]
+    public async Task Should_lose_nothing_when_the_broker_restarts_mid_download()
+    {
+        const string jobId = "broker-restart-mid-download";
+        await using var files = await FakeFileHost.StartAsync();
+        var service = await StartService(Archive("FileSystem"));
+        Api.Script(jobId, FakeResponse.Status("PROCESS_SUCCESS", imageList: [files.Url("slow-restart.png")]));
+        await Listener.Send(new CheckTaskResult { JobId = jobId, TaskType = TaskTypes.HdColourMigration });
+
+        var until = DateTime.UtcNow + EventTimeout;
+        while (!files.Requests.Any(request => request.Path == "/files/slow-restart.png"))
+        {
+            Assert.True(DateTime.UtcNow < until, $"The download never started:\n{service.Output}");
+            await Task.Delay(50);
+        }
+
+        await Broker.Stop();
+        try
+        {
+            // The file (4 s) arrives while the broker is away: its event cannot go out and the command is not acknowledged.
+            await Task.Delay(TimeSpan.FromSeconds(5));
+        }
+        finally
+        {
+            await Broker.Resume();
+        }
+
+        var archived = (await Listener.WaitFor<TaskResultsArchived>(jobId, EventTimeout)).Message;
+        var stored = new Uri(archived.Files.Single().Location).LocalPath;
+        Assert.Equal(20 * 1024, new FileInfo(stored).Length);
+        Assert.Equal([stored], Directory.GetFiles(Path.GetDirectoryName(stored)!));
+        Assert.Empty(Listener.Events<TaskResultsArchiveFailed>(jobId));
+        Assert.Equal(0u, await Broker.MessageCount("archive-task-results_error") ?? 0u);
     }
 
     [Fact]
