@@ -56,12 +56,16 @@ public sealed class ArchiveOptions : IValidatableObject
 
     /// <summary>
     /// With S3 or Azure Blob: each archived file's event also carries a URL that reads it without credentials for this
-    /// long (a pre-signed S3 URL, a blob SAS URL), at most 7 days (S3's limit). Unset (the default): none.
+    /// long from when it was stored (a pre-signed S3 URL, a blob SAS URL), from a minute to 7 days (S3's limit). Unset
+    /// (the default): none.
     /// </summary>
     public TimeSpan? ReadUrlLifetime { get; set; }
 
     /// <summary>The longest <see cref="ReadUrlLifetime"/>: what S3 allows a pre-signed URL.</summary>
     public static readonly TimeSpan LongestReadUrlLifetime = TimeSpan.FromDays(7);
+
+    /// <summary>The shortest <see cref="ReadUrlLifetime"/>: a URL a subscriber could hardly use before it expires is a mistake.</summary>
+    public static readonly TimeSpan ShortestReadUrlLifetime = TimeSpan.FromMinutes(1);
 
     public S3StoreOptions S3 { get; set; } = new();
 
@@ -93,12 +97,12 @@ public sealed class ArchiveOptions : IValidatableObject
         if (ConnectTimeout <= TimeSpan.Zero || Timeout <= TimeSpan.Zero) yield return new($"{Section}:ConnectTimeout and Timeout must be positive.", [nameof(Timeout)]);
         if (ReadUrlLifetime is { } lifetime)
         {
-            if (lifetime <= TimeSpan.Zero || lifetime > LongestReadUrlLifetime)
-                yield return new($"{Section}:ReadUrlLifetime must be positive and at most 7 days (7.00:00:00).", [nameof(ReadUrlLifetime)]);
-            if (Store == ArchiveStore.FileSystem)
-                yield return new($"{Section}:ReadUrlLifetime applies to the S3 and AzureBlob stores: a FileSystem store has no read URL (its location is the file).", [nameof(ReadUrlLifetime)]);
-            if (Store == ArchiveStore.AzureBlob && string.IsNullOrWhiteSpace(Azure.ConnectionString))
-                yield return new($"{Section}:ReadUrlLifetime with AzureBlob needs {Section}:Azure:ConnectionString with the account key: a read URL is a SAS signed with it (not with ServiceUri and DefaultAzureCredential).", [nameof(ReadUrlLifetime)]);
+            if (lifetime < ShortestReadUrlLifetime || lifetime > LongestReadUrlLifetime)
+                yield return new($"{Section}:ReadUrlLifetime must be from 1 minute (00:01:00) to 7 days (7.00:00:00).", [nameof(ReadUrlLifetime)]);
+            if (Store is not (ArchiveStore.S3 or ArchiveStore.AzureBlob))
+                yield return new($"{Section}:ReadUrlLifetime applies to the S3 and AzureBlob stores: {Section}:Store is {Store} (a FileSystem location is the file).", [nameof(ReadUrlLifetime)]);
+            if (Store == ArchiveStore.AzureBlob && !AzureBlobResultStore.CanSignReadUrls(Azure.ConnectionString))
+                yield return new($"{Section}:ReadUrlLifetime with AzureBlob needs {Section}:Azure:ConnectionString with the account key: a read URL is a SAS signed with it (not with a SAS connection string, nor with ServiceUri and DefaultAzureCredential).", [nameof(ReadUrlLifetime)]);
         }
 
         if (ConcurrentArchives is < 1 or > 64) yield return new($"{Section}:ConcurrentArchives must be from 1 to 64.", [nameof(ConcurrentArchives)]);

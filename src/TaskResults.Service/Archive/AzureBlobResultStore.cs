@@ -55,13 +55,32 @@ public sealed class AzureBlobResultStore(IOptions<ArchiveOptions> options) : IRe
         }
     }
 
-    public async Task<string?> ReadUrlAsync(string key, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    public async Task<ReadUrl?> ReadUrlAsync(string key, DateTimeOffset expiresAt, CancellationToken cancellationToken)
     {
-        var blob = (await ContainerAsync(cancellationToken)).GetBlobClient(key);
-        // A service SAS, signed with the account key of the connection string (ArchiveOptions refuses a read URL without one).
-        if (!blob.CanGenerateSasUri)
-            throw new InvalidOperationException($"{ArchiveOptions.Section}:ReadUrlLifetime needs a connection string that holds the account key: this one cannot sign a read URL.");
-        return blob.GenerateSasUri(BlobSasPermissions.Read, expiresAt).AbsoluteUri;
+        try
+        {
+            // A service SAS, signed with the account key of the connection string (ArchiveOptions refuses a read URL without one).
+            var blob = (await ContainerAsync(cancellationToken)).GetBlobClient(key);
+            return new ReadUrl(blob.GenerateSasUri(BlobSasPermissions.Read, expiresAt).AbsoluteUri, expiresAt);
+        }
+        catch (Exception exception) when (exception is RequestFailedException or HttpRequestException or AuthenticationFailedException)
+        {
+            throw new StoreUnavailableException($"The blob store cannot sign a read URL for {key}: {exception.Message}", exception);
+        }
+    }
+
+    /// <summary>Whether <paramref name="connectionString"/> holds the account key a read URL is signed with (no call to the store).</summary>
+    public static bool CanSignReadUrls(string? connectionString)
+    {
+        if (string.IsNullOrWhiteSpace(connectionString)) return false;
+        try
+        {
+            return new BlobServiceClient(connectionString).CanGenerateAccountSasUri;
+        }
+        catch (Exception exception) when (exception is FormatException or ArgumentException)
+        {
+            return false;
+        }
     }
 
     // Created once it answers; until then every call tries again.

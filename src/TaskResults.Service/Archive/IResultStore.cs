@@ -20,10 +20,13 @@ public interface IResultStore
 
     /// <summary>
     /// A URL that reads the file stored under <paramref name="key"/> without credentials until <paramref name="expiresAt"/>
-    /// (<c>Archive:ReadUrlLifetime</c>), or null for a store that has none.
+    /// (<c>Archive:ReadUrlLifetime</c>) or a little sooner where the store must, or null for a store that has none.
     /// </summary>
-    Task<string?> ReadUrlAsync(string key, DateTimeOffset expiresAt, CancellationToken cancellationToken) => Task.FromResult<string?>(null);
+    Task<ReadUrl?> ReadUrlAsync(string key, DateTimeOffset expiresAt, CancellationToken cancellationToken) => Task.FromResult<ReadUrl?>(null);
 }
+
+/// <summary>A URL that reads a stored file without credentials, and when it stops working.</summary>
+public sealed record ReadUrl(string Url, DateTimeOffset ExpiresAt);
 
 /// <summary>The store failed (unreachable, refused): worth trying again later.</summary>
 public sealed class StoreUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

@@ -33,8 +33,6 @@ public sealed class ResultArchiver(ResultDownloader downloader, IResultStore sto
     public async Task<Archiving> ArchiveAsync(ArchiveTaskResults job, CancellationToken cancellationToken)
     {
         var files = new List<ArchivedFile>(job.ResultUrls.Count);
-        // One expiry for the job's read URLs (Archive:ReadUrlLifetime), from when this attempt began.
-        var readUntil = options.Value.ReadUrlLifetime is { } lifetime ? clock.GetUtcNow() + lifetime : (DateTimeOffset?)null;
         for (var n = 0; n < job.ResultUrls.Count; n++)
         {
             var url = job.ResultUrls[n];
@@ -71,11 +69,12 @@ public sealed class ResultArchiver(ResultDownloader downloader, IResultStore sto
                             location = same ? held!.Location : await store.PutAsync(key, copy, done.Size, done.Sha256, done.ContentType, cancellationToken);
                         }
 
-                        var readUrl = readUntil is { } until ? await store.ReadUrlAsync(key, until, cancellationToken) : null;
+                        // Counted from now, once the file is stored: a slow download before it never shortens it.
+                        var read = options.Value.ReadUrlLifetime is { } lifetime ? await store.ReadUrlAsync(key, clock.GetUtcNow() + lifetime, cancellationToken) : null;
                         files.Add(new ArchivedFile
                         {
                             SourceUrl = url, Location = location, Size = done.Size, Sha256 = done.Sha256, ContentType = done.ContentType,
-                            ReadUrl = readUrl, ReadUrlExpiresAt = readUrl is null ? null : readUntil,
+                            ReadUrl = read?.Url, ReadUrlExpiresAt = read?.ExpiresAt,
                         });
                         break;
                 }

@@ -71,27 +71,33 @@ public sealed class S3ResultStore : IResultStore, IDisposable
         }
     }
 
-    public async Task<string?> ReadUrlAsync(string key, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    public async Task<ReadUrl?> ReadUrlAsync(string key, DateTimeOffset expiresAt, CancellationToken cancellationToken)
     {
+        // SigV4 allows 7 days; past them the SDK quietly signs the older SigV2 instead. Its clock and ours differ a little.
+        var latest = DateTimeOffset.UtcNow + ArchiveOptions.LongestReadUrlLifetime - SigningMargin;
+        var until = expiresAt < latest ? expiresAt : latest;
         try
         {
             // Signed here with the store's credentials, no call to the store. The SDK signs https URLs unless told: an
             // endpoint on http (a MinIO in a private network, s3rver) gets http ones.
-            return await _client.Value.GetPreSignedURLAsync(new GetPreSignedUrlRequest
+            var url = await _client.Value.GetPreSignedURLAsync(new GetPreSignedUrlRequest
             {
                 BucketName = _options.Bucket,
                 Key = key,
                 Verb = HttpVerb.GET,
-                Expires = expiresAt.UtcDateTime,
-                Protocol = _options.ServiceUrl is { } url && url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) ? Protocol.HTTP : Protocol.HTTPS,
+                Expires = until.UtcDateTime,
+                Protocol = _options.ServiceUrl is { } endpoint && endpoint.StartsWith("http://", StringComparison.OrdinalIgnoreCase) ? Protocol.HTTP : Protocol.HTTPS,
             });
+            return new ReadUrl(url, until);
         }
-        catch (AmazonClientException exception)
+        catch (Exception exception) when (exception is AmazonServiceException or AmazonClientException or HttpRequestException)
         {
-            // No credentials to sign with (yet): an instance role that does not answer, say.
+            // No credentials to sign with (yet): an instance role or STS that does not answer, say.
             throw new StoreUnavailableException($"The S3 store cannot sign a read URL for {key}: {exception.Message}", exception);
         }
     }
+
+    private static readonly TimeSpan SigningMargin = TimeSpan.FromMinutes(5);
 
     private string Location(string key) => $"s3://{_options.Bucket}/{key}";
 

@@ -265,17 +265,21 @@ public sealed class When_results_are_archived : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("FileSystem", "01:00:00", "applies to the S3 and AzureBlob stores")]
-    [InlineData("AzureBlob", "01:00:00", "needs Archive:Azure:ConnectionString with the account key")]
-    [InlineData("S3", "8.00:00:00", "at most 7 days")]
-    [InlineData("S3", "00:00:00", "must be positive")]
-    [InlineData("S3", "7.00:00:00", null)]
-    public void Should_refuse_a_read_url_lifetime_no_store_could_sign(string store, string lifetime, string? problem)
+    [InlineData("FileSystem", "01:00:00", null, "applies to the S3 and AzureBlob stores")]
+    [InlineData("None", "01:00:00", null, "applies to the S3 and AzureBlob stores")]
+    [InlineData("AzureBlob", "01:00:00", null, "needs Archive:Azure:ConnectionString with the account key")]
+    [InlineData("AzureBlob", "01:00:00", SasOnly, "needs Archive:Azure:ConnectionString with the account key")]
+    [InlineData("AzureBlob", "01:00:00", "UseDevelopmentStorage=true", null)]
+    [InlineData("S3", "8.00:00:00", null, "from 1 minute (00:01:00) to 7 days")]
+    [InlineData("S3", "00:00:30", null, "from 1 minute (00:01:00) to 7 days")]
+    [InlineData("S3", "7.00:00:00", null, null)]
+    public void Should_refuse_a_read_url_lifetime_no_store_could_sign(string store, string lifetime, string? connectionString, string? problem)
     {
         var options = new ArchiveOptions
         {
             Store = Enum.Parse<ArchiveStore>(store), Directory = _directory, ReadUrlLifetime = TimeSpan.Parse(lifetime, System.Globalization.CultureInfo.InvariantCulture),
-            S3 = { Bucket = "results" }, Azure = { Container = "results", ServiceUri = new Uri("https://account.blob.core.windows.net") },
+            S3 = { Bucket = "results" },
+            Azure = { Container = "results", ConnectionString = connectionString, ServiceUri = new Uri("https://account.blob.core.windows.net") },
         };
 
         var problems = options.Validate(new System.ComponentModel.DataAnnotations.ValidationContext(options)).Select(result => result.ErrorMessage).ToList();
@@ -283,6 +287,9 @@ public sealed class When_results_are_archived : IAsyncLifetime
         if (problem is null) Assert.Empty(problems);
         else Assert.Contains(problems, message => message!.Contains(problem, StringComparison.Ordinal));
     }
+
+    // A connection string that grants access through a SAS of its own: it holds no account key to sign others with.
+    private const string SasOnly = "BlobEndpoint=https://account.blob.core.windows.net/;SharedAccessSignature=sv=2022-11-02&ss=b&srt=co&sp=rl&se=2030-01-01T00:00:00Z&sig=c2lnbmF0dXJl";
 
     // Signs a made-up URL naming the key and the expiry; counts what it signed.
     private sealed class SigningStore(IResultStore inner) : IResultStore
@@ -296,10 +303,10 @@ public sealed class When_results_are_archived : IAsyncLifetime
         public Task<string> PutAsync(string key, string file, long size, string sha256, string contentType, CancellationToken cancellationToken) =>
             inner.PutAsync(key, file, size, sha256, contentType, cancellationToken);
 
-        public Task<string?> ReadUrlAsync(string key, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+        public Task<ReadUrl?> ReadUrlAsync(string key, DateTimeOffset expiresAt, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref _signed);
-            return Task.FromResult<string?>($"https://read.example/{key}?until={expiresAt.ToUnixTimeMilliseconds()}");
+            return Task.FromResult<ReadUrl?>(new ReadUrl($"https://read.example/{key}?until={expiresAt.ToUnixTimeMilliseconds()}", expiresAt));
         }
     }
 

@@ -8,7 +8,7 @@ namespace TaskResults.Tests.Support;
 /// Where result files come from, on 127.0.0.1: <c>/files/{name}</c> answers by name. <c>missing*</c> 404,
 /// <c>gone*</c> 410, <c>flaky*</c> 503 at the first request then the file, <c>twice*</c> 503 at the first two, <c>down*</c> always 503,
 /// <c>redirect-out*</c> a 302 to the cloud's metadata address, <c>redirect-in*</c> a 302 to <c>/files/ok.png</c>,
-/// <c>big*</c> 5,000 bytes, <c>chunked*</c> 5,000 bytes without a length, <c>slow*</c> 20 KiB over 4 s; anything else <see cref="Content"/>(name)
+/// <c>big*</c> 5,000 bytes, <c>chunked*</c> 5,000 bytes without a length, <c>slow*</c> 20 KiB over 4 s (<c>slow-first*</c> 20 s the first time, at once after); anything else <see cref="Content"/>(name)
 /// as image/png. Every request is recorded with its headers.
 /// </summary>
 public sealed class FakeFileHost : IAsyncDisposable
@@ -57,14 +57,15 @@ public sealed class FakeFileHost : IAsyncDisposable
                 http.Response.Redirect("/files/ok.png");
                 return;
             case var _ when name.StartsWith("slow", StringComparison.Ordinal):
-                // 20 KiB over about 4 s: time to kill a download half-way.
+                // 20 KiB over about 4 s: time to kill a download half-way (slow-first*: 20 s at the first request, at once after).
+                var pause = !name.StartsWith("slow-first", StringComparison.Ordinal) ? 200 : times == 1 ? 1000 : 0;
                 http.Response.ContentType = "image/png";
                 http.Response.ContentLength = 20 * 1024;
                 for (var i = 0; i < 20; i++)
                 {
                     await http.Response.Body.WriteAsync(Content(name), http.RequestAborted);
                     await http.Response.Body.FlushAsync(http.RequestAborted);
-                    await Task.Delay(200, http.RequestAborted);
+                    await Task.Delay(pause, http.RequestAborted);
                 }
 
                 return;
