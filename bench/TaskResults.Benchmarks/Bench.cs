@@ -106,7 +106,7 @@ public sealed class Bench
         yield return _throttled
             ? $"The service has issue 5's throttle: `AILabTools:MaxRequestsPerSecond` {N(UnthrottledRate)} and `MaxConcurrentRequests` = `ConcurrentMessageLimit` in scenarios 1-4, R = {RateLimit} (and the default `MaxConcurrentRequests`) in scenario 5."
             : "The service has no `AILabTools:MaxRequestsPerSecond` (issue 5): scenario 5 runs without a limit.";
-        yield return $"Warm-up: each service process of scenario 1 runs batches of {N(_sizes.Warmup)} jobs for {_sizes.WarmupTime.TotalSeconds:0} s, and then until the runtime's tiered-compilation thread has used at most {SettledJitShare * 100:0} % of the service's CPU over two batches (at most {4 * _sizes.WarmupTime.TotalSeconds:0} s in all), before it is measured; so do those of scenarios 6 and 7; the others {N(2 * _sizes.Warmup)} jobs.";
+        yield return $"Warm-up: each service process of scenario 1 runs batches of {N(_sizes.Warmup)} jobs for {_sizes.WarmupTime.TotalSeconds:0} s, and then until the runtime's tiered-compilation thread has used at most {SettledJitShare * 100:0} % of the service's CPU over two batches (no batch starts after {4 * _sizes.WarmupTime.TotalSeconds:0} s), before it is measured; so do those of scenarios 6 and 7; the others {N(2 * _sizes.Warmup)} jobs.";
         yield return $"Fake API: Kestrel on 127.0.0.1 in the benchmark process, fixed latency, prebuilt answers of {N(FakeApi.AnswerBytes)} bytes; commands and events through RabbitMQ.Client, {N(CommandPublisher.BatchSize)} publishes per confirm batch; events of the service {N(_listener.MeanEventBytes)} bytes on average.";
         yield return $"Load average (1 min) at the start: {loadAtStart}; at the end: {LoadAverage()}. Other processes' CPU time is in the last column of every row.";
     }
@@ -967,7 +967,7 @@ public sealed class Bench
     /// MassTransit's pipeline (seen with dotnet-counters: up to 0.7 cores of JIT in that time, then none), longer
     /// with more code on the path (the registry's): a service measured while its tiered-compilation thread still
     /// works is charged a start-up cost per check. Settled: that thread used at most
-    /// <see cref="SettledJitShare"/> of the service's CPU over the last two batches (at most 4 × the warm-up time).
+    /// <see cref="SettledJitShare"/> of the service's CPU over the last two batches (no batch starts after 4 × the warm-up time).
     /// The service's CPU per job and the JIT's share of it are logged per batch. Returns the number of jobs.
     /// </summary>
     private async Task<int> Warmup(ServiceProcess service, bool untilSteady = true, BrokerUnderTest? on = null)
@@ -984,7 +984,7 @@ public sealed class Bench
         {
             var jitBefore = ProcStats.ThreadCpu(service.Pid, TieredCompilationThread);
             var run = await Drive(_sizes.Warmup, 0, TimeSpan.Zero, PublishAll(Names.CheckQueue, on?.Publisher), service, on: on);
-            batches.Add((run.Cpu.Service.TotalMicroseconds / _sizes.Warmup, run.Cpu.Service, ProcStats.ThreadCpu(service.Pid, TieredCompilationThread) - jitBefore));
+            batches.Add((run.Cpu.Service.TotalMicroseconds / _sizes.Warmup, run.Cpu.Service, ProcStats.UsedSince(jitBefore, ProcStats.ThreadCpu(service.Pid, TieredCompilationThread))));
         }
 
         Log($"   warm-up: {batches.Count} × {_sizes.Warmup} jobs in {clock.Elapsed.TotalSeconds:0} s{(untilSteady && !Settled() ? " (the JIT had not settled)" : "")}, " +

@@ -173,24 +173,33 @@ public static class ProcStats
         catch (IOException) { return TimeSpan.Zero; }
     }
 
-    /// <summary>utime + stime of a process's threads named <paramref name="name"/> (as Linux keeps it: 15 characters at most); zero when none.</summary>
-    public static TimeSpan ThreadCpu(int pid, string name)
+    /// <summary>utime + stime of each of a process's threads named <paramref name="name"/> (as Linux keeps it: 15 characters at most), by thread id.</summary>
+    public static Dictionary<int, TimeSpan> ThreadCpu(int pid, string name)
     {
-        var total = TimeSpan.Zero;
+        var threads = new Dictionary<int, TimeSpan>();
         try
         {
             foreach (var thread in Directory.EnumerateDirectories($"/proc/{pid}/task"))
             {
                 try
                 {
-                    if (File.ReadAllText(Path.Combine(thread, "comm")).TrimEnd('\n') == name) total += CpuOf(File.ReadAllText(Path.Combine(thread, "stat")));
+                    if (File.ReadAllText(Path.Combine(thread, "comm")).TrimEnd('\n') == name)
+                        threads[int.Parse(Path.GetFileName(thread))] = CpuOf(File.ReadAllText(Path.Combine(thread, "stat")));
                 }
                 catch (IOException) { } // the thread ended meanwhile
             }
         }
         catch (IOException) { } // the process ended
-        return total;
+        return threads;
     }
+
+    /// <summary>
+    /// What the threads of <paramref name="after"/> used since <paramref name="before"/> (a thread new since then from zero). A
+    /// thread that ended in between takes what it used with it: the runtime ends an idle tiered-compilation thread
+    /// after 4 s and starts another for new work, so over a short batch this counts low by at most one thread's last work.
+    /// </summary>
+    public static TimeSpan UsedSince(Dictionary<int, TimeSpan> before, Dictionary<int, TimeSpan> after) =>
+        after.Aggregate(TimeSpan.Zero, (sum, thread) => sum + (thread.Value - before.GetValueOrDefault(thread.Key)));
 
     // Fields after the command name (which may contain spaces) start after the last ')'.
     private static TimeSpan CpuOf(string stat)
