@@ -62,7 +62,7 @@ public sealed class BrokerTopology(BrokerConnections connections, PollingSchedul
             catch (Exception exception)
             {
                 _broken = $"the wait queues cannot be declared again: {exception.Message}";
-                Report(LogLevel.Error, $"The broker refuses the wait queues ({exception.Message}); rescheduled checks fail until they can be declared");
+                Report(LogLevel.Error, $"The broker refuses the wait queues ({exception.Message}); commands sent back to wait fail until they can be declared");
             }
 
             await Task.Delay(TimeSpan.FromSeconds(Math.Min(2 * attempt, 10)));
