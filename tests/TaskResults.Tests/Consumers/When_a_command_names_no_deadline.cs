@@ -5,8 +5,8 @@ public sealed class When_a_command_names_no_deadline
     [Fact]
     public async Task Should_keep_the_deadline_of_the_first_check_through_every_reschedule()
     {
-        // Checks at about 0, 0.1, 0.3, 0.7, 1.5, 2.5 and 3.5 s (100 ms doubling, at most 1 s): room for three even when a
-        // loaded machine makes every wait late by a few hundred milliseconds.
+        // A check every 100 ms (TestConfiguration): 4 s leave room for three even when a loaded machine stretches each
+        // check and wait to over a second (a fresh clone once fitted only two into 1.5 s).
         await using var service = await ServiceHarness.StartAsync(settings => settings["Polling:DefaultDeadline"] = "00:00:04");
         service.Api.Script("no-deadline", FakeResponse.Status("QUEUING"));
 
