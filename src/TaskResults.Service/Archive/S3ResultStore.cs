@@ -49,7 +49,7 @@ public sealed class S3ResultStore : IResultStore, IDisposable
         {
             return null;
         }
-        catch (Exception exception) when (exception is AmazonServiceException or AmazonClientException or HttpRequestException)
+        catch (Exception exception) when (IsUnavailable(exception))
         {
             throw new StoreUnavailableException($"The S3 store cannot be asked about {key}: {exception.Message}", exception);
         }
@@ -65,7 +65,7 @@ public sealed class S3ResultStore : IResultStore, IDisposable
             await _client.Value.PutObjectAsync(put, cancellationToken);
             return Location(key);
         }
-        catch (Exception exception) when (exception is AmazonServiceException or AmazonClientException or HttpRequestException or IOException)
+        catch (Exception exception) when (IsUnavailable(exception) || exception is IOException)
         {
             throw new StoreUnavailableException($"The S3 store refused {key}: {exception.Message}", exception);
         }
@@ -90,7 +90,7 @@ public sealed class S3ResultStore : IResultStore, IDisposable
             });
             return new ReadUrl(url, until);
         }
-        catch (Exception exception) when (exception is AmazonServiceException or AmazonClientException or HttpRequestException)
+        catch (Exception exception) when (IsUnavailable(exception))
         {
             // No credentials to sign with (yet): an instance role or STS that does not answer, say.
             throw new StoreUnavailableException($"The S3 store cannot sign a read URL for {key}: {exception.Message}", exception);
@@ -98,6 +98,9 @@ public sealed class S3ResultStore : IResultStore, IDisposable
     }
 
     private static readonly TimeSpan SigningMargin = TimeSpan.FromMinutes(5);
+
+    // The store (or the credentials behind it) did not answer or refused: the archive waits and tries again.
+    private static bool IsUnavailable(Exception exception) => exception is AmazonServiceException or AmazonClientException or HttpRequestException;
 
     private string Location(string key) => $"s3://{_options.Bucket}/{key}";
 
