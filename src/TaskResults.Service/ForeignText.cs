@@ -35,8 +35,21 @@ public static class ForeignText
     public static string Redact(string text, string? secret)
     {
         if (string.IsNullOrEmpty(secret)) return text;
-        string[] forms = [secret, Uri.EscapeDataString(secret), System.Text.Json.JsonEncodedText.Encode(secret).ToString(), secret.Replace("/", "\\/", StringComparison.Ordinal)];
-        foreach (var form in forms.Distinct()) text = text.Replace(form, "***", StringComparison.OrdinalIgnoreCase);
+        foreach (var form in FormsOf(secret)) text = text.Replace(form, "***", StringComparison.OrdinalIgnoreCase);
         return text;
     }
+
+    // The service has one key: its forms are worked out once, not for every answer the API gives. A class, so that
+    // a reader on another thread sees a key with its own forms, never half of another's.
+    private static KeyForms? _lastForms;
+
+    private static string[] FormsOf(string secret)
+    {
+        if (_lastForms is { } last && ReferenceEquals(last.Secret, secret)) return last.Forms;
+        string[] forms = [.. new[] { secret, Uri.EscapeDataString(secret), System.Text.Json.JsonEncodedText.Encode(secret).ToString(), secret.Replace("/", "\\/", StringComparison.Ordinal) }.Distinct()];
+        _lastForms = new KeyForms(secret, forms);
+        return forms;
+    }
+
+    private sealed record KeyForms(string Secret, string[] Forms);
 }
