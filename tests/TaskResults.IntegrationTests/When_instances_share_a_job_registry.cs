@@ -91,13 +91,15 @@ public sealed class When_instances_share_a_job_registry(Broker broker, RedisServ
             output.WriteLine("  " + line);
         Assert.InRange(most, 1, PerSecond);
         // Not held back either: a place is a call and the 1.01 s after its answer, so a little under the budget at best. The
-        // issue's 0.9 R is asked of the rate the places keep in their usual round (R calls per median round); one stall of a
-        // process on a loaded machine (seen in CI: one round of 2.9 s, the median 1.02 s) may cost the whole run's mean a
-        // second, so the mean is only asked not to lose more than that.
-        var usualRate = PerSecond / (cycles[cycles.Count / 2] / 1000);
-        output.WriteLine($"The usual rate: {usualRate:0.0} calls per second");
-        Assert.InRange(usualRate, 0.9 * PerSecond, PerSecond);
-        Assert.InRange(average, 0.75 * PerSecond, PerSecond);
+        // mean is taken over whole rounds of R calls (calls cluster where a window opens) and forgives one stall: what the
+        // longest round took beyond the usual (median) one. CI once saw a process on the loaded machine stall a round to
+        // 2.9 s against a median of 1.02 s, which took the plain mean to 17.2; places held back or a tail where the
+        // instances do not share what is left would lengthen many rounds, not one.
+        var rounds = (calls.Count - 1) / PerSecond * PerSecond;
+        var stall = TimeSpan.FromMilliseconds(cycles[^1] - cycles[cycles.Count / 2]);
+        var mean = rounds / (calls[rounds] - calls[0] - stall).TotalSeconds;
+        output.WriteLine($"Over {rounds / PerSecond} whole rounds, forgiving the worst stall ({stall.TotalMilliseconds:0} ms): {mean:0.0} calls per second");
+        Assert.True(mean >= 0.9 * PerSecond, $"{mean:0.0} calls per second, fewer than 0.9 of the budget.");
     }
 
     [Fact]
