@@ -51,5 +51,10 @@ public static class ForeignText
         return forms;
     }
 
-    private sealed record KeyForms(string Secret, string[] Forms);
+    private sealed class KeyForms(string secret, string[] forms)
+    {
+        public string Secret { get; } = secret;
+
+        public string[] Forms { get; } = forms;
+    }
 }
