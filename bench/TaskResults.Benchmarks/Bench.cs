@@ -606,6 +606,8 @@ public sealed class Bench
         Log($"8: {jobs} jobs checked once (QUEUING), then waiting {Slow.Interval.TotalMinutes:0} min in the Redis registry");
         var run = new ApiRun($"r{++_runs}", jobs, 1, TimeSpan.Zero);
         _api.Begin(run);
+        // Its jobs' TaskPending events are this run's, not strays.
+        _listener.Track(new EventTracker(run.Tag, jobs));
         await _publisher.PublishAllAsync(Names.CheckQueue, CommandPublisher.Build(run.Tag, jobs));
         var until = Stopwatch.StartNew();
         while ((await redis.CliAsync("ZCARD", $"{prefix}:jobs:Pending")).Trim() != jobs.ToString(CultureInfo.InvariantCulture))
@@ -657,6 +659,7 @@ public sealed class Bench
             $"500 a page: median {Ms(At(large, 0.5))}; all {N(walked)} jobs, {pages} pages of 500 one after another: {Ms(walk.Elapsed.TotalMilliseconds)}",
             $"over HTTP with the bearer token, kept-alive connection; one Redis script call per page"));
         Complain(service);
+        _listener.Track(null);
         await _rabbit.PurgeAsync([Names.CheckQueue, .. Slow.WaitQueues]);
     }
 
