@@ -28,6 +28,8 @@ public sealed class When_instances_share_a_job_registry(Broker broker, RedisServ
     {
         var instance = await StartService(new Dictionary<string, string>
         {
+            // Each instance its own path to the fake API, so a call says whose it was.
+            ["AILabTools__BaseUrl"] = Api.BaseUrlOf($"instance-{_instances.Count + 1}"),
             ["Registry__Store"] = "Redis",
             ["ConnectionStrings__Redis"] = redis.ConnectionString,
             ["Registry__KeyPrefix"] = _prefix,
@@ -95,6 +97,12 @@ public sealed class When_instances_share_a_job_registry(Broker broker, RedisServ
         // longest round took beyond the usual (median) one. CI once saw a process on the loaded machine stall a round to
         // 2.9 s against a median of 1.02 s, which took the plain mean to 17.2; places held back or a tail where the
         // instances do not share what is left would lengthen many rounds, not one.
+        // Whose calls ended the worst round, for a stall to be traced to its instance.
+        var requests = Api.Requests.Where(r => backlog.Contains(r.JobId)).OrderBy(r => r.At).ToList();
+        var worst = Enumerable.Range(PerSecond, requests.Count - PerSecond).MaxBy(i => requests[i].At - requests[i - PerSecond].At);
+        output.WriteLine($"The worst round: call {worst - PerSecond} to call {worst}; calls {worst - 3} to {worst} by " +
+            string.Join(", ", requests.Skip(worst - 3).Take(4).Select(r => $"{r.Instance} at ms {(r.At - calls[0]).TotalMilliseconds:0}")) +
+            "; calls per instance: " + string.Join(", ", requests.CountBy(r => r.Instance ?? "").Select(c => $"{c.Key} {c.Value}")));
         var rounds = (calls.Count - 1) / PerSecond * PerSecond;
         var stall = TimeSpan.FromMilliseconds(cycles[^1] - cycles[cycles.Count / 2]);
         var mean = rounds / (calls[rounds] - calls[0] - stall).TotalSeconds;
