@@ -104,7 +104,8 @@ public sealed class When_instances_share_a_job_registry(Broker broker, RedisServ
         // Not held back either: a place is a call and the 1.01 s after its answer, so a little under the budget at best. The
         // mean is taken over whole rounds of R calls (calls cluster where a window opens) and forgives one stall: what the
         // longest round took beyond the usual (median) one. CI once saw a round of 2.9 s against a median of 1.02 s (a plain
-        // mean of 17.2): this process, short of pool threads, had served the fake API late (tests/Directory.Build.props).
+        // mean of 17.2); the stalls reproduced since were this process, short of pool threads, serving the fake API late
+        // (tests/Directory.Build.props), as the timers' line above shows.
         // Places held back or a tail where the instances do not share what is left would lengthen many rounds, not one.
         var rounds = (calls.Count - 1) / PerSecond * PerSecond;
         var stall = TimeSpan.FromMilliseconds(cycles[^1] - cycles[cycles.Count / 2]);
