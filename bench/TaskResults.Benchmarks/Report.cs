@@ -85,7 +85,7 @@ public static class Report
         yield return $".NET: {RuntimeInformation.FrameworkDescription} (SDK {sdk}); the service runs its Release build with its runtimeconfig: {gc} GC, " +
             $"thread pool spin limit {Setting("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit")} (unset: the runtime's 70)";
         yield return $"RabbitMQ {rabbit.ServerVersion} on {rabbit.ServerPlatform}: a private node started by bench/run.sh with a fresh data directory, no plugins (and for scenario 6 a private 3-node cluster of the same version on the same machine)";
-        yield return $"MassTransit {Package("MassTransit.RabbitMQ")}, RabbitMQ.Client {Package("RabbitMQ.Client")}, RestSharp {Package("RestSharp")}";
+        yield return $"MassTransit {Package("MassTransit.RabbitMQ")}, RabbitMQ.Client {Package("RabbitMQ.Client")}";
         yield return "Everything runs on this one machine: the broker, the service, and the benchmark (fake API, publisher, subscriber, baselines) share its cores.";
     }
 

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Microsoft.Extensions.Options;
-using RestSharp;
 using TaskResults.Service.Options;
 
 namespace TaskResults.Service.Api;
@@ -41,56 +40,78 @@ public sealed class AILabToolsClient(HttpClient httpClient, IOptions<AILabToolsO
     }
 
     private readonly AILabToolsOptions _options = options.Value;
-    private readonly RestClient _rest = new(httpClient, new RestClientOptions(options.Value.BaseUrl) { ThrowOnAnyError = false, FollowRedirects = false });
     private readonly ITaskResultEndpoint[] _endpoints = endpoints.ToArray();
+    // RelativeUri's paths go after the base URL's own path, whether or not it ends in a slash.
+    private readonly string _baseUrl = options.Value.BaseUrl.TrimEnd('/') + "/";
 
     public async Task<CheckOutcome> CheckAsync(string jobId, string taskType, CancellationToken cancellationToken)
     {
         var endpoint = _endpoints.FirstOrDefault(e => e.Handles(taskType))
             ?? throw new ArgumentException($"No endpoint handles task type '{taskType}'.", nameof(taskType));
 
-        var request = endpoint.CreateRequest(jobId, taskType).AddHeader(ApiKeyHeader, _options.ApiKey);
-        request.Timeout = _options.Timeout;
-
-        var response = await _rest.ExecuteAsync(request, cancellationToken);
-        cancellationToken.ThrowIfCancellationRequested();
-        return Read(response, endpoint);
-    }
-
-    private CheckOutcome Read(RestResponse response, ITaskResultEndpoint endpoint)
-    {
-        var httpStatus = (int)response.StatusCode;
-        if (httpStatus == 0)
+        using var request = new HttpRequestMessage(HttpMethod.Get, _baseUrl + endpoint.RelativeUri(jobId, taskType));
+        request.Headers.TryAddWithoutValidation(ApiKeyHeader, _options.ApiKey);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.Timeout);
+        HttpResponseMessage response;
+        try
+        {
+            response = await httpClient.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        }
+        catch (Exception exception) when (exception is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
             // No answer at all: refused, reset, timed out.
-            var what = response.ResponseStatus == ResponseStatus.TimedOut ? "timed out" : response.ErrorException?.Message ?? response.ResponseStatus.ToString();
+            var what = exception is OperationCanceledException ? "timed out" : exception.Message;
             return Transient(null, $"No answer from the API: {what}", ApiCallInfo.None, null);
         }
 
+        using (response)
+        {
+            byte[]? body = null;
+            string? readProblem = null;
+            try
+            {
+                // Buffered with the cap: a huge answer fails here instead of filling memory.
+                await response.Content.LoadIntoBufferAsync(_options.MaxResponseBytes, timeout.Token);
+                body = await response.Content.ReadAsByteArrayAsync(timeout.Token);
+            }
+            catch (Exception exception) when (exception is HttpRequestException or IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                readProblem = exception is OperationCanceledException ? "timed out" : exception.Message;
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            return Read(response, body, readProblem, endpoint);
+        }
+    }
+
+    private CheckOutcome Read(HttpResponseMessage response, byte[]? body, string? readProblem, ITaskResultEndpoint endpoint)
+    {
+        var httpStatus = (int)response.StatusCode;
         if (httpStatus is >= 300 and < 400)
         {
             // Redirects are not followed: the key would go along to wherever they point. Not this
             // job's fault but the configuration's: an incident (held like an outage), not a failure.
-            var location = response.Headers?.FirstOrDefault(h => string.Equals(h.Name, "Location", StringComparison.OrdinalIgnoreCase))?.Value;
+            var location = response.Headers.Location?.OriginalString;
             return Transient(ApiErrorCodes.Redirect, $"HTTP {httpStatus}: the API redirects to {location}; redirects are not followed (check AILabTools:BaseUrl).",
                 new ApiCallInfo(httpStatus, null, null), null);
         }
 
         var retryAfter = RetryAfter(response);
-        if (response.ErrorException is { } readError && response.RawBytes is null)
+        if (body is null)
         {
             // Headers came, the body did not: too large for the buffer cap, too slow, or cut off.
-            return Transient(null, $"HTTP {httpStatus}: the answer could not be read: {readError.Message}", new ApiCallInfo(httpStatus, null, null), retryAfter);
+            return Transient(null, $"HTTP {httpStatus}: the answer could not be read: {readProblem}", new ApiCallInfo(httpStatus, null, null), retryAfter);
         }
 
-        var rawBytes = response.RawBytes?.Length ?? 0;
+        var rawBytes = body.Length;
         if (rawBytes > _options.MaxResponseBytes)
         {
             return Transient(null, $"HTTP {httpStatus}: the answer is {rawBytes} bytes, more than the {_options.MaxResponseBytes} allowed.", new ApiCallInfo(httpStatus, null, null), retryAfter);
         }
 
         // Whatever the API (or a proxy) says is redacted before anything reads it: an echoed key goes nowhere.
-        if (ParseObject(ForeignText.Redact(response.Content ?? "", _options.ApiKey)) is not { } root)
+        if (ParseObject(ForeignText.Redact(Text(response, body), _options.ApiKey)) is not { } root)
         {
             return Transient(null, $"HTTP {httpStatus}: the answer is not a JSON object.", new ApiCallInfo(httpStatus, null, null), retryAfter);
         }
@@ -132,12 +153,28 @@ public sealed class AILabToolsClient(HttpClient httpClient, IOptions<AILabToolsO
         }
     }
 
-    private static TimeSpan? RetryAfter(RestResponse response)
+    private static TimeSpan? RetryAfter(HttpResponseMessage response) => response.Headers.RetryAfter switch
     {
-        var value = response.Headers?.FirstOrDefault(h => string.Equals(h.Name, "Retry-After", StringComparison.OrdinalIgnoreCase))?.Value;
-        if (string.IsNullOrWhiteSpace(value)) return null;
-        if (int.TryParse(value, out var seconds) && seconds >= 0) return TimeSpan.FromSeconds(seconds);
-        if (DateTimeOffset.TryParse(value, out var at)) return at - DateTimeOffset.UtcNow is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
-        return null;
+        { Delta: { } delta } when delta >= TimeSpan.Zero => delta,
+        { Date: { } at } => at - DateTimeOffset.UtcNow is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero,
+        _ => null,
+    };
+
+    // The body as text in the charset the answer names (UTF-8 when it names none, or one this runtime does not know).
+    private static string Text(HttpResponseMessage response, byte[] body)
+    {
+        var encoding = System.Text.Encoding.UTF8;
+        if (response.Content.Headers.ContentType?.CharSet is { Length: > 0 } charset)
+        {
+            try
+            {
+                encoding = System.Text.Encoding.GetEncoding(charset.Trim('"'));
+            }
+            catch (ArgumentException)
+            {
+            }
+        }
+
+        return encoding.GetString(body);
     }
 }

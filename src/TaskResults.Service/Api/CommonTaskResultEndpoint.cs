@@ -1,5 +1,4 @@
 using System.Text.Json;
-using RestSharp;
 using TaskResults.Contracts;
 
 namespace TaskResults.Service.Api;
@@ -13,8 +12,8 @@ public sealed class CommonTaskResultEndpoint : ITaskResultEndpoint
 {
     public bool Handles(string taskType) => taskType == TaskTypes.AsyncTask;
 
-    public RestRequest CreateRequest(string jobId, string taskType) =>
-        new RestRequest("api/common/query-async-task-result").AddQueryParameter("task_id", jobId);
+    public string RelativeUri(string jobId, string taskType) =>
+        $"api/common/query-async-task-result?task_id={Uri.EscapeDataString(jobId)}";
 
     public CheckOutcome ReadResult(JsonElement root, ApiCallInfo call)
     {

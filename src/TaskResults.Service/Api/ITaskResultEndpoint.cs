@@ -1,5 +1,4 @@
 using System.Text.Json;
-using RestSharp;
 
 namespace TaskResults.Service.Api;
 
@@ -12,7 +11,8 @@ public interface ITaskResultEndpoint
 {
     bool Handles(string taskType);
 
-    RestRequest CreateRequest(string jobId, string taskType);
+    /// <summary>Where to ask, relative to <c>AILabTools:BaseUrl</c>, the query's values escaped.</summary>
+    string RelativeUri(string jobId, string taskType);
 
     /// <summary>Reads the business fields; called only when the public fields say success.</summary>
     CheckOutcome ReadResult(JsonElement root, ApiCallInfo call);

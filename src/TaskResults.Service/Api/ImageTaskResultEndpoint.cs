@@ -1,5 +1,4 @@
 using System.Text.Json;
-using RestSharp;
 using TaskResults.Contracts;
 
 namespace TaskResults.Service.Api;
@@ -9,10 +8,8 @@ public sealed class ImageTaskResultEndpoint : ITaskResultEndpoint
 {
     public bool Handles(string taskType) => taskType is TaskTypes.HdColourMigration or TaskTypes.GenerateCartoonizedImage;
 
-    public RestRequest CreateRequest(string jobId, string taskType) =>
-        new RestRequest("api/image/asyn-task-results")
-            .AddQueryParameter("job_id", jobId)
-            .AddQueryParameter("type", taskType);
+    public string RelativeUri(string jobId, string taskType) =>
+        $"api/image/asyn-task-results?job_id={Uri.EscapeDataString(jobId)}&type={Uri.EscapeDataString(taskType)}";
 
     public CheckOutcome ReadResult(JsonElement root, ApiCallInfo call)
     {

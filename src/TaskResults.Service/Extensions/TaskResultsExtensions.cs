@@ -153,7 +153,7 @@ public static class TaskResultsExtensions
             : provider.GetRequiredService<ApiThrottle>());
         services.AddSingleton<ApiCircuitBreaker>();
         services.AddSingleton<ApiIncidentLog>();
-        // Built once: the quick-retry pipeline and RestSharp's client are shared by every check (the
+        // Built once: the quick-retry pipeline and the API's HttpClient are shared by every check (the
         // handler's PooledConnectionLifetime, not the factory's rotation, picks up DNS changes).
         services.AddSingleton<GuardedTaskResultApi>();
         services.AddSingleton<ITaskResultApi>(provider => new InstrumentedTaskResultApi(

@@ -55,6 +55,23 @@ public sealed class When_the_client_asks_about_a_job(FakeApiFixture fixture) : I
         Assert.Equal(taskType == TaskTypes.AsyncTask ? null : taskType, received.Type);
     }
 
+    // A base URL may hold a path (a gateway's prefix): the endpoint's path goes under it, with or without its trailing slash.
+    [Theory]
+    [InlineData(TaskTypes.HdColourMigration, "")]
+    [InlineData(TaskTypes.HdColourMigration, "/")]
+    [InlineData(TaskTypes.AsyncTask, "")]
+    public async Task Should_ask_under_the_base_URLs_own_path(string taskType, string trailingSlash)
+    {
+        var jobId = FakeApiFixture.NewJobId();
+        fixture.Api.Script(jobId, FakeResponse.Status("QUEUING"));
+
+        await TestClients.Create(fixture.Api.BaseUrlOf("gateway").TrimEnd('/') + trailingSlash).CheckAsync(jobId, taskType, CancellationToken.None);
+
+        var received = Assert.Single(fixture.Api.Requests, r => r.JobId == jobId);
+        var path = taskType == TaskTypes.AsyncTask ? "/gateway/api/common/query-async-task-result" : "/gateway/api/image/asyn-task-results";
+        Assert.Equal(("gateway", path), (received.Instance, received.Path));
+    }
+
     private async Task<(HttpRequestMessage Sent, RecordedRequest Received)> Ask(string jobId, string taskType)
     {
         var handler = new RecordingHandler();
