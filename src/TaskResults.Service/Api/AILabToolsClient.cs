@@ -33,23 +33,26 @@ public sealed class AILabToolsClient(HttpClient httpClient, IOptions<AILabToolsO
     /// <summary>Sets the limits of an <see cref="HttpClient"/> that talks to the API.</summary>
     public static void Configure(HttpClient http, AILabToolsOptions api)
     {
-        // HttpClient buffers the body with this cap, so a huge answer fails early instead of filling memory.
+        // CheckAsync buffers the body under MaxResponseBytes itself; this caps any other read the same way.
         http.MaxResponseContentBufferSize = api.MaxResponseBytes;
-        // Each request has its own timeout (AILabTools:Timeout); this is only the outer bound.
+        // Each request has its own timeout (AILabTools:Timeout, headers and body); this is only the outer bound.
         http.Timeout = api.Timeout + TimeSpan.FromSeconds(5);
+        // What RestSharp sent: some gateways refuse a request without them, or answer it with HTML.
+        http.DefaultRequestHeaders.Accept.ParseAdd("application/json");
+        http.DefaultRequestHeaders.UserAgent.Add(new System.Net.Http.Headers.ProductInfoHeaderValue("TaskResults", typeof(AILabToolsClient).Assembly.GetName().Version?.ToString(3) ?? "1.0.0"));
     }
 
     private readonly AILabToolsOptions _options = options.Value;
     private readonly ITaskResultEndpoint[] _endpoints = endpoints.ToArray();
     // RelativeUri's paths go after the base URL's own path, whether or not it ends in a slash.
-    private readonly string _baseUrl = options.Value.BaseUrl.TrimEnd('/') + "/";
+    private readonly Uri _baseUri = new(options.Value.BaseUrl.Trim().TrimEnd('/') + "/");
 
     public async Task<CheckOutcome> CheckAsync(string jobId, string taskType, CancellationToken cancellationToken)
     {
         var endpoint = _endpoints.FirstOrDefault(e => e.Handles(taskType))
             ?? throw new ArgumentException($"No endpoint handles task type '{taskType}'.", nameof(taskType));
 
-        using var request = new HttpRequestMessage(HttpMethod.Get, _baseUrl + endpoint.RelativeUri(jobId, taskType));
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_baseUri, endpoint.RelativeUri(jobId, taskType)));
         request.Headers.TryAddWithoutValidation(ApiKeyHeader, _options.ApiKey);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.Timeout);
@@ -58,8 +61,10 @@ public sealed class AILabToolsClient(HttpClient httpClient, IOptions<AILabToolsO
         {
             response = await httpClient.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
         }
-        catch (Exception exception) when (exception is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception exception) when (exception is HttpRequestException or OperationCanceledException)
         {
+            // The caller's cancellation stays one, whatever the transport threw meanwhile.
+            cancellationToken.ThrowIfCancellationRequested();
             // No answer at all: refused, reset, timed out.
             var what = exception is OperationCanceledException ? "timed out" : exception.Message;
             return Transient(null, $"No answer from the API: {what}", ApiCallInfo.None, null);
@@ -75,8 +80,9 @@ public sealed class AILabToolsClient(HttpClient httpClient, IOptions<AILabToolsO
                 await response.Content.LoadIntoBufferAsync(_options.MaxResponseBytes, timeout.Token);
                 body = await response.Content.ReadAsByteArrayAsync(timeout.Token);
             }
-            catch (Exception exception) when (exception is HttpRequestException or IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            catch (Exception exception) when (exception is HttpRequestException or IOException or OperationCanceledException)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 readProblem = exception is OperationCanceledException ? "timed out" : exception.Message;
             }
 
@@ -92,7 +98,8 @@ public sealed class AILabToolsClient(HttpClient httpClient, IOptions<AILabToolsO
         {
             // Redirects are not followed: the key would go along to wherever they point. Not this
             // job's fault but the configuration's: an incident (held like an outage), not a failure.
-            var location = response.Headers.Location?.OriginalString;
+            // As sent, even when it is not a valid URI.
+            var location = response.Headers.NonValidated.TryGetValues("Location", out var values) ? values.ToString() : null;
             return Transient(ApiErrorCodes.Redirect, $"HTTP {httpStatus}: the API redirects to {location}; redirects are not followed (check AILabTools:BaseUrl).",
                 new ApiCallInfo(httpStatus, null, null), null);
         }
@@ -175,6 +182,8 @@ public sealed class AILabToolsClient(HttpClient httpClient, IOptions<AILabToolsO
             }
         }
 
-        return encoding.GetString(body);
+        // A byte-order mark names the encoding itself, and is not part of the text (JSON refuses it).
+        using var reader = new StreamReader(new MemoryStream(body), encoding, detectEncodingFromByteOrderMarks: true);
+        return reader.ReadToEnd();
     }
 }

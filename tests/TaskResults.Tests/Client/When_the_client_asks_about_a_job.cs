@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.WebUtilities;
+using TaskResults.Service.Api;
 
 namespace TaskResults.Tests.Client;
 
@@ -21,6 +22,9 @@ public sealed class When_the_client_asks_about_a_job(FakeApiFixture fixture) : I
         Assert.Equal(taskType, query["type"]);
         Assert.Equal(HttpMethod.Get, sent.Method);
         Assert.Equal([FakeAILabToolsApi.ApiKey], sent.Headers.GetValues("ailabapi-api-key"));
+        // Some gateways refuse a request without them, or answer it with HTML.
+        Assert.Equal("application/json", Assert.Single(sent.Headers.Accept).MediaType);
+        Assert.Equal("TaskResults", Assert.Single(sent.Headers.UserAgent).Product?.Name);
 
         Assert.Equal(new RecordedRequest("/api/image/asyn-task-results", jobId, taskType, FakeAILabToolsApi.ApiKey, received.At), received);
     }
@@ -70,6 +74,17 @@ public sealed class When_the_client_asks_about_a_job(FakeApiFixture fixture) : I
         var received = Assert.Single(fixture.Api.Requests, r => r.JobId == jobId);
         var path = taskType == TaskTypes.AsyncTask ? "/gateway/api/common/query-async-task-result" : "/gateway/api/image/asyn-task-results";
         Assert.Equal(("gateway", path), (received.Instance, received.Path));
+    }
+
+    // A server or proxy may start its JSON with a byte-order mark: it names the encoding, it is not text.
+    [Fact]
+    public async Task Should_read_an_answer_that_starts_with_a_byte_order_mark()
+    {
+        var answer = FakeResponse.Status("PROCESSING");
+
+        var outcome = await fixture.CheckAsync(answer with { Body = "\uFEFF" + answer.Body });
+
+        Assert.Equal("PROCESSING", Assert.IsType<CheckOutcome.Pending>(outcome).Status);
     }
 
     private async Task<(HttpRequestMessage Sent, RecordedRequest Received)> Ask(string jobId, string taskType)
