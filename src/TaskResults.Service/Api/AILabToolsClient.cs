@@ -15,7 +15,7 @@ public interface ITaskResultApi
 /// The AILabTools client: one transport and one reading of the public fields for every endpoint;
 /// the endpoint that handles the task type reads the business fields.
 /// </summary>
-public sealed class AILabToolsClient(HttpClient httpClient, IOptions<AILabToolsOptions> options, IEnumerable<ITaskResultEndpoint> endpoints)
+public sealed class AILabToolsClient(HttpClient httpClient, IOptions<AILabToolsOptions> options, IEnumerable<ITaskResultEndpoint> endpoints, TimeProvider clock)
     : ITaskResultApi
 {
     private const string ApiKeyHeader = "ailabapi-api-key";
@@ -63,11 +63,8 @@ public sealed class AILabToolsClient(HttpClient httpClient, IOptions<AILabToolsO
         }
         catch (Exception exception) when (exception is HttpRequestException or OperationCanceledException)
         {
-            // The caller's cancellation stays one, whatever the transport threw meanwhile.
-            cancellationToken.ThrowIfCancellationRequested();
             // No answer at all: refused, reset, timed out.
-            var what = exception is OperationCanceledException ? "timed out" : exception.Message;
-            return Transient(null, $"No answer from the API: {what}", ApiCallInfo.None, null);
+            return Transient(null, $"No answer from the API: {Problem(exception, cancellationToken)}", ApiCallInfo.None, null);
         }
 
         using (response)
@@ -82,8 +79,7 @@ public sealed class AILabToolsClient(HttpClient httpClient, IOptions<AILabToolsO
             }
             catch (Exception exception) when (exception is HttpRequestException or IOException or OperationCanceledException)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                readProblem = exception is OperationCanceledException ? "timed out" : exception.Message;
+                readProblem = Problem(exception, cancellationToken);
             }
 
             cancellationToken.ThrowIfCancellationRequested();
@@ -111,12 +107,6 @@ public sealed class AILabToolsClient(HttpClient httpClient, IOptions<AILabToolsO
             return Transient(null, $"HTTP {httpStatus}: the answer could not be read: {readProblem}", new ApiCallInfo(httpStatus, null, null), retryAfter);
         }
 
-        var rawBytes = body.Length;
-        if (rawBytes > _options.MaxResponseBytes)
-        {
-            return Transient(null, $"HTTP {httpStatus}: the answer is {rawBytes} bytes, more than the {_options.MaxResponseBytes} allowed.", new ApiCallInfo(httpStatus, null, null), retryAfter);
-        }
-
         // Whatever the API (or a proxy) says is redacted before anything reads it: an echoed key goes nowhere.
         if (ParseObject(ForeignText.Redact(Text(response, body), _options.ApiKey)) is not { } root)
         {
@@ -135,6 +125,13 @@ public sealed class AILabToolsClient(HttpClient httpClient, IOptions<AILabToolsO
                 ? Transient(fields.Code, message, call, retryAfter)
                 : new CheckOutcome.PermanentError(Error(fields.Code, message), ErrorClassifier.ClassOf(fields.Code, status)) { Call = call };
         }
+    }
+
+    // Why the transport gave no (whole) answer, in words; the caller's cancellation stays one, whatever the transport threw meanwhile.
+    private static string Problem(Exception exception, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return exception is OperationCanceledException ? "timed out" : exception.Message;
     }
 
     private CheckOutcome.TransientError Transient(string? code, string message, ApiCallInfo call, TimeSpan? retryAfter) =>
@@ -160,10 +157,11 @@ public sealed class AILabToolsClient(HttpClient httpClient, IOptions<AILabToolsO
         }
     }
 
-    private static TimeSpan? RetryAfter(HttpResponseMessage response) => response.Headers.RetryAfter switch
+    // A date is counted on the service's clock, as every other wait is.
+    private TimeSpan? RetryAfter(HttpResponseMessage response) => response.Headers.RetryAfter switch
     {
         { Delta: { } delta } when delta >= TimeSpan.Zero => delta,
-        { Date: { } at } => at - DateTimeOffset.UtcNow is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero,
+        { Date: { } at } => at - clock.GetUtcNow() is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero,
         _ => null,
     };
 

@@ -58,6 +58,12 @@ public sealed class AILabToolsOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        if (Uri.TryCreate(BaseUrl, UriKind.Absolute, out var given) && given.Scheme != Uri.UriSchemeHttps && given.Scheme != Uri.UriSchemeHttp)
+        {
+            // [Url] lets ftp:// through, which no HTTP client can call: every check would fail in the transport instead.
+            yield return new($"{Section}:BaseUrl must be an https:// (or http://) address; it is {given.Scheme}://.", [nameof(BaseUrl)]);
+        }
+
         if (Uri.TryCreate(BaseUrl, UriKind.Absolute, out var url) && url.Scheme == Uri.UriSchemeHttp && !url.IsLoopback && !AllowInsecureHttp)
         {
             yield return new($"{Section}:BaseUrl {url.GetLeftPart(UriPartial.Authority)} is http://: the API key would cross the network in clear text. " +

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using TaskResults.Service.Api;
 
 namespace TaskResults.Tests.Client;
@@ -162,6 +163,20 @@ public sealed class When_the_API_answers_with_an_error(FakeApiFixture fixture) :
         var outcome = await fixture.CheckAsync(FakeResponse.Error(429, "EXCEEDING_LIMITS", "Slow down.").WithHeader("Retry-After", "7"));
 
         Assert.Equal(TimeSpan.FromSeconds(7), Assert.IsType<CheckOutcome.TransientError>(outcome).RetryAfter);
+    }
+
+    [Theory]
+    [InlineData(90, 90)]
+    [InlineData(-30, 0)]
+    public async Task Should_count_a_Retry_After_date_on_the_services_clock(int secondsFromNow, int expectedSeconds)
+    {
+        // Years away from the real clock: a wait counted on it instead could not come out right.
+        var clock = new FakeTimeProvider(new DateTimeOffset(2031, 5, 6, 7, 8, 9, TimeSpan.Zero));
+        var at = clock.GetUtcNow().AddSeconds(secondsFromNow).ToString("r", System.Globalization.CultureInfo.InvariantCulture);
+
+        var outcome = await fixture.CheckAsync(FakeResponse.Error(429, "EXCEEDING_LIMITS", "Slow down.").WithHeader("Retry-After", at), clock: clock);
+
+        Assert.Equal(TimeSpan.FromSeconds(expectedSeconds), Assert.IsType<CheckOutcome.TransientError>(outcome).RetryAfter);
     }
 
     [Fact]

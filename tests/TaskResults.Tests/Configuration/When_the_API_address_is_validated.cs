@@ -19,6 +19,14 @@ public sealed class When_the_API_address_is_validated
     }
 
     [Fact]
+    public void Should_refuse_an_ftp_address_that_the_Url_attribute_lets_through()
+    {
+        var problems = OptionsValidation.Problems(new AILabToolsOptions { BaseUrl = "ftp://www.ailabapi.com", ApiKey = "k", AllowInsecureHttp = true });
+
+        Assert.Contains(problems, p => p.Contains("must be an https://", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Should_accept_plain_http_anywhere_when_explicitly_allowed()
     {
         Assert.Empty(OptionsValidation.Problems(new AILabToolsOptions { BaseUrl = "http://simulator:8080", ApiKey = "k", AllowInsecureHttp = true }));

@@ -16,11 +16,12 @@ public sealed class FakeApiFixture : IAsyncLifetime
     public async Task DisposeAsync() => await Api.DisposeAsync();
 
     /// <summary>Scripts a new job that gets <paramref name="answer"/> and asks a fresh client about it once.</summary>
-    public async Task<CheckOutcome> CheckAsync(FakeResponse answer, string taskType = TaskTypes.HdColourMigration, Action<AILabToolsOptions>? configure = null)
+    public async Task<CheckOutcome> CheckAsync(FakeResponse answer, string taskType = TaskTypes.HdColourMigration, Action<AILabToolsOptions>? configure = null,
+        TimeProvider? clock = null)
     {
         var jobId = NewJobId();
         Api.Script(jobId, answer);
-        return await TestClients.Create(Api.BaseUrl, configure).CheckAsync(jobId, taskType, CancellationToken.None);
+        return await TestClients.Create(Api.BaseUrl, configure, clock: clock).CheckAsync(jobId, taskType, CancellationToken.None);
     }
 
     public static string NewJobId() => Guid.NewGuid().ToString("N");

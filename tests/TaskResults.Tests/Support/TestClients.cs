@@ -14,7 +14,8 @@ public static class TestClients
 {
     /// <summary>A client of the API at <paramref name="baseUrl"/>. The default timeout is generous so a loaded machine cannot turn an answer into a timeout; specs of timeouts set their own.</summary>
     /// <param name="recorder">Sees each request on its way to the service's handler.</param>
-    public static AILabToolsClient Create(string baseUrl, Action<AILabToolsOptions>? configure = null, DelegatingHandler? recorder = null)
+    /// <param name="clock">The service's clock (a Retry-After date counts from it); the system's when not given.</param>
+    public static AILabToolsClient Create(string baseUrl, Action<AILabToolsOptions>? configure = null, DelegatingHandler? recorder = null, TimeProvider? clock = null)
     {
         var options = new AILabToolsOptions { BaseUrl = baseUrl, ApiKey = FakeAILabToolsApi.ApiKey, Timeout = TimeSpan.FromSeconds(10) };
         configure?.Invoke(options);
@@ -27,7 +28,8 @@ public static class TestClients
 
         var httpClient = new HttpClient(handler);
         AILabToolsClient.Configure(httpClient, options);
-        return new AILabToolsClient(httpClient, Options.Create(options), [new ImageTaskResultEndpoint(), new CommonTaskResultEndpoint()]);
+        return new AILabToolsClient(httpClient, Options.Create(options), [new ImageTaskResultEndpoint(), new CommonTaskResultEndpoint()],
+            clock ?? TimeProvider.System);
     }
 
     /// <summary>A client whose API is a 127.0.0.1 port nothing listens on (bound a moment ago, then released): connections are refused.</summary>
