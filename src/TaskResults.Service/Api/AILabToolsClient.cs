@@ -157,7 +157,7 @@ public sealed class AILabToolsClient(HttpClient httpClient, IOptions<AILabToolsO
         }
     }
 
-    // A date is counted on the service's clock, as every other wait is.
+    // A date is counted on the service's TimeProvider (a fake one in specs).
     private TimeSpan? RetryAfter(HttpResponseMessage response) => response.Headers.RetryAfter switch
     {
         { Delta: { } delta } when delta >= TimeSpan.Zero => delta,

@@ -7,7 +7,7 @@ public sealed class AILabToolsOptions : IValidatableObject
 {
     public const string Section = "AILabTools";
 
-    [Required, Url]
+    [Required, Url(ErrorMessage = "AILabTools:BaseUrl must be an absolute https:// (or http://) URL.")]
     public string BaseUrl { get; set; } = "https://www.ailabapi.com";
 
     /// <summary>
@@ -60,7 +60,7 @@ public sealed class AILabToolsOptions : IValidatableObject
     {
         if (Uri.TryCreate(BaseUrl, UriKind.Absolute, out var given) && given.Scheme != Uri.UriSchemeHttps && given.Scheme != Uri.UriSchemeHttp)
         {
-            // [Url] lets ftp:// through, which no HTTP client can call: every check would fail in the transport instead.
+            // [Url] lets ftp:// through, which the HTTP handler refuses: every check would throw instead.
             yield return new($"{Section}:BaseUrl must be an https:// (or http://) address; it is {given.Scheme}://.", [nameof(BaseUrl)]);
         }
 

@@ -27,7 +27,7 @@ public sealed class When_the_answer_is_huge_or_slow : IAsyncLifetime
         var outcome = await services.Client.CheckAsync("huge", TaskTypes.GenerateCartoonizedImage, default);
 
         var transient = Assert.IsType<CheckOutcome.TransientError>(outcome);
-        // Stopped at the cap while reading: had it buffered the 20 MB, the message would give their size.
+        // Stopped at the cap while reading: the runtime's buffer-limit message names the cap, not the 20 MB sent.
         Assert.DoesNotContain("20000", transient.Error.Message, StringComparison.Ordinal);
         Assert.Contains("65536", transient.Error.Message, StringComparison.Ordinal);
     }
