@@ -59,6 +59,10 @@ public sealed record CpuUse(TimeSpan Service, TimeSpan Broker, TimeSpan Bench, T
         after.Service - before.Service, after.Broker - before.Broker, after.Bench - before.Bench,
         after.MachineBusy - before.MachineBusy, after.MachineTotal - before.MachineTotal);
 
+    public static CpuUse operator +(CpuUse one, CpuUse other) => new(
+        one.Service + other.Service, one.Broker + other.Broker, one.Bench + other.Bench,
+        one.MachineBusy + other.MachineBusy, one.MachineTotal + other.MachineTotal);
+
     /// <summary>What the rest of the machine used meanwhile (other processes, the kernel's own threads).</summary>
     public TimeSpan Others => MachineBusy - Service - Broker - Bench is var rest && rest > TimeSpan.Zero ? rest : TimeSpan.Zero;
 
