@@ -18,7 +18,7 @@ public sealed class Bench
 
     private const int DefaultLimit = 16;
     private const int HighLimit = 64;
-    private const int CpuPacedRounds = 3;
+    private const int RoundsInTurn = 4;
     private const int RateLimit = 50;
 
     /// <summary>The service's own throttle (issue 5) opened up, for the scenarios that measure the rest.</summary>
@@ -121,68 +121,70 @@ public sealed class Bench
     /// broker loop and (b) the bare HTTP loop at the same concurrency. Scenario 2 (limit 16) on the
     /// same warm service: a fixed rate of half the throughput just measured, and the bare broker
     /// loop at that same rate.
-    /// At API 0 ms, limit 16, the CPU sets the pace, and this machine's speed drifts by 10-20 % over
-    /// a minute or so (the benchmark's own fixed work per job moves with it): one 8 s run of each side,
-    /// minutes apart, moved the ratio by ±0.1. So the service and the bare broker loop run in turn,
-    /// <see cref="CpuPacedRounds"/> rounds (the service idle, still connected, during the loop's), and
-    /// each side's rate is over its rounds' sums, as scenario 7 does (each round's ratio in the notes).
+    /// At API 0 ms, limit 16, the CPU sets the pace, and within a minute this machine's speed can
+    /// drift by more than the margin measured (the benchmark's own CPU per job, which no change
+    /// touches, moves too). So the service and (a) run in turn, <see cref="RoundsInTurn"/> rounds of
+    /// N jobs each, in the order S a, a S, S a, a S (each side's mean place in the sequence the same,
+    /// so a steady drift favours neither), and each side's rate is its jobs over its time in all
+    /// rounds; each round's ratio is shown beside the result. The service stays up and idle during
+    /// (a)'s rounds (its CPU meanwhile is shown with (a)'s), and (a)'s loop, warmed up once with N
+    /// jobs, stays open through the service's rounds; the API 50 ms row at limit 16 takes its (a)
+    /// from these rounds too. (b) runs once, after the service.
     /// </summary>
     private async Task ThroughputAndLatency()
     {
         foreach (var limit in _options.Trial ? [DefaultLimit] : new[] { DefaultLimit, HighLimit })
         {
             TimeSpan[] latencies = _options.Trial ? [TimeSpan.Zero] : limit == DefaultLimit ? [TimeSpan.Zero, ApiLatency] : [ApiLatency];
-            var measured = new List<(TimeSpan Latency, int Jobs, int Rounds, double PerSecond, CpuUse Cpu, string RoundRatios)>();
+            var measured = new List<(TimeSpan Latency, int Jobs, List<Run> Runs)>();
             var halfLoads = new List<HalfLoad>();
-            (double PerSecond, CpuUse Cpu)? bareInTurn = null;
+            var bareRuns = new List<Run>();
+            BareBrokerLoop? bareLoop = null;
             ushort prefetch;
             int warmup;
-            await using (var service = await StartService(limit, Fast))
+            try
             {
-                warmup = await Warmup(service);
-                prefetch = await Prefetch() ?? (ushort)limit;
-                foreach (var latency in latencies)
+                await using (var service = await StartService(limit, Fast))
                 {
-                    var jobs = latency == TimeSpan.Zero ? _sizes.Throughput : limit == DefaultLimit ? _sizes.Throughput50Limit16 : _sizes.Throughput50Limit64;
-                    var rounds = latency == TimeSpan.Zero && limit == DefaultLimit && _options.Baselines && _options.Runs(1) ? CpuPacedRounds : 1;
-                    var serviceRuns = new List<Run>();
-                    var bareRuns = new List<Run>();
-                    for (var round = 1; round <= rounds; round++)
+                    warmup = await Warmup(service);
+                    prefetch = await Prefetch() ?? (ushort)limit;
+                    if (_options.Baselines) bareLoop = await StartBareLoop(prefetch, limit);
+                    foreach (var latency in latencies)
                     {
-                        Log($"1: service, API {latency.TotalMilliseconds} ms, limit {limit}, {jobs} jobs{(rounds > 1 ? $", round {round} of {rounds}" : "")}");
-                        var run = await Drive(jobs, 0, latency, PublishAll(Names.CheckQueue), service);
-                        serviceRuns.Add(run);
-                        Log($"   {jobs / run.Tracker.Elapsed.TotalSeconds:N0} checks/s ({run.Cpu.PerJob(jobs)})");
-                        if (rounds > 1) bareRuns.Add(await BareBrokerRun(prefetch, limit, round));
+                        var jobs = latency == TimeSpan.Zero ? _sizes.Throughput : limit == DefaultLimit ? _sizes.Throughput50Limit16 : _sizes.Throughput50Limit64;
+                        var runs = new List<Run>();
+                        if (bareLoop is not null && latency == TimeSpan.Zero && limit == DefaultLimit && _options.Runs(1))
+                        {
+                            for (var round = 1; round <= RoundsInTurn; round++)
+                            {
+                                var label = $"round {round} of {RoundsInTurn}";
+                                if (round % 2 == 0) bareRuns.Add(await BareBrokerRun(limit, service, label));
+                                runs.Add(await ServiceRun(service, jobs, latency, limit, label));
+                                if (round % 2 == 1) bareRuns.Add(await BareBrokerRun(limit, service, label));
+                            }
+                        }
+                        else
+                        {
+                            runs.Add(await ServiceRun(service, jobs, latency, limit));
+                        }
+
+                        measured.Add((latency, jobs, runs));
+                        if (limit == DefaultLimit && _options.Runs(2)) halfLoads.Add(await LatencyAtHalfLoad(service, latency, RateOf(runs)));
                     }
 
-                    var perSecond = RateOf(serviceRuns);
-                    var cpu = serviceRuns.Select(run => run.Cpu).Aggregate((sum, next) => sum + next);
-                    var ratios = string.Join(", ", serviceRuns.Zip(bareRuns, (s, b) => N(b.Tracker.Elapsed / s.Tracker.Elapsed, "0.00")));
-                    measured.Add((latency, jobs, rounds, perSecond, cpu, ratios));
-                    if (bareRuns.Count > 0) bareInTurn = (RateOf(bareRuns), bareRuns.Select(run => run.Cpu).Aggregate((sum, next) => sum + next));
-                    if (limit == DefaultLimit && _options.Runs(2)) halfLoads.Add(await LatencyAtHalfLoad(service, latency, perSecond));
+                    Complain(service);
                 }
 
-                Complain(service);
-            }
-
-            if (!_options.Baselines)
-            {
-                foreach (var (latency, jobs, _, perSecond, cpu, _) in measured)
+                if (bareLoop is null)
                 {
-                    _throughputRows.Add(new Row("1", $"trial: {N(jobs)} jobs, API {latency.TotalMilliseconds} ms, limit {limit}", $"{N(perSecond)} checks/s", "", "", cpu.PerJob(jobs)));
+                    foreach (var (latency, jobs, runs) in measured)
+                    {
+                        _throughputRows.Add(new Row("1", $"trial: {N(jobs)} jobs, API {latency.TotalMilliseconds} ms, limit {limit}", $"{N(RateOf(runs))} checks/s", "", "", CpuOf(runs).PerJob(jobs)));
+                    }
+
+                    continue;
                 }
 
-                continue;
-            }
-
-            var (bare, bareCpu) = bareInTurn ?? await BareBrokerRate(prefetch, limit);
-            var bareJobs = bareInTurn is null ? _sizes.Throughput : CpuPacedRounds * _sizes.Throughput;
-            if (halfLoads.Count > 0)
-            {
-                await using var loop = await BareBrokerLoop.StartAsync(_rabbit, prefetch, limit, (int)_listener.MeanEventBytes);
-                await Drive(_sizes.Warmup, 0, TimeSpan.Zero, PublishAll(Names.BareIn), null);
                 foreach (var half in halfLoads)
                 {
                     Log($"2a: bare RabbitMQ.Client loop, {half.Rate:N0} commands/s for {half.Jobs} jobs");
@@ -198,22 +200,33 @@ public sealed class Bench
                         $"p50 {(half.P50 >= p50 ? "+" : "-")}{Ms(Math.Abs(half.P50 - p50))} ms over (a)",
                         $"service run: {half.Cpu.PerJob(half.Jobs)}. (a): {baseline.Cpu.PerJob(half.Jobs, false)}"));
                 }
-            }
 
-            if (!_options.Runs(1)) continue;
-            foreach (var (latency, jobs, rounds, perSecond, cpu, roundRatios) in measured)
+                if (!_options.Runs(1)) continue;
+                if (bareRuns.Count == 0) bareRuns.Add(await BareBrokerRun(limit, null));
+                var bare = RateOf(bareRuns);
+                var bareJobs = bareRuns.Sum(run => run.Tracker.Jobs);
+                var bareCpu = CpuOf(bareRuns);
+                var idleService = bareCpu.Service > TimeSpan.Zero ? $"; the service, idle meanwhile, {N(bareCpu.Service.TotalMicroseconds / bareJobs)} µs/job" : "";
+                foreach (var (latency, jobs, runs) in measured)
+                {
+                    Log($"1b: bare HttpClient loop, API {latency.TotalMilliseconds} ms, concurrency {limit}, {jobs} jobs");
+                    var (http, httpCpu) = await BareHttp(jobs, limit, latency);
+                    Log($"   {http:N0} GETs/s ({httpCpu.PerJob(jobs, withService: false)})");
+                    var perSecond = RateOf(runs);
+                    var inTurn = runs.Count > 1;
+                    var roundRatios = string.Join(", ", runs.Zip(bareRuns, (service, loop) => N(RateOf([service]) / RateOf([loop]), "0.00")));
+                    _throughputRows.Add(new Row(
+                        "1",
+                        $"throughput: {N(jobs)} jobs succeeding at the 1st check, API {latency.TotalMilliseconds} ms, limit {limit} (prefetch {prefetch}){(inTurn ? $", {runs.Count} rounds in turn with (a)" : "")}",
+                        $"{N(perSecond)} checks/s",
+                        $"(a) broker loop {N(bare)}/s · (b) HTTP loop {N(http)}/s",
+                        $"**{N(perSecond / Math.Min(bare, http), "0.00")}** × min(a, b){(inTurn ? $" (rounds against (a): {roundRatios})" : "")}",
+                        $"service after {N(warmup)} warm-up jobs: {CpuOf(runs).PerJob(jobs * runs.Count)}. (a): {bareCpu.PerJob(bareJobs, false)}{idleService}. (b): {httpCpu.PerJob(jobs, false)}"));
+                }
+            }
+            finally
             {
-                Log($"1b: bare HttpClient loop, API {latency.TotalMilliseconds} ms, concurrency {limit}, {jobs} jobs");
-                var (http, httpCpu) = await BareHttp(jobs, limit, latency);
-                Log($"   {http:N0} GETs/s ({httpCpu.PerJob(jobs, withService: false)})");
-                var floor = Math.Min(bare, http);
-                _throughputRows.Add(new Row(
-                    "1",
-                    $"throughput: {N(jobs)} jobs succeeding at the 1st check, API {latency.TotalMilliseconds} ms, limit {limit} (prefetch {prefetch}){(rounds > 1 ? $", {rounds} rounds with (a) in turn" : "")}",
-                    $"{N(perSecond)} checks/s",
-                    $"(a) broker loop {N(bare)}/s · (b) HTTP loop {N(http)}/s",
-                    $"**{N(perSecond / floor, "0.00")}** × min(a, b){(rounds > 1 ? $" (rounds against (a): {roundRatios})" : "")}",
-                    $"service run{(rounds > 1 ? "s" : "")} after {N(warmup)} warm-up jobs: {cpu.PerJob(jobs * rounds)}. (a): {bareCpu.PerJob(bareJobs, false)}. (b): {httpCpu.PerJob(jobs, false)}"));
+                if (bareLoop is not null) await bareLoop.DisposeAsync();
             }
         }
     }
@@ -221,21 +234,32 @@ public sealed class Bench
     /// <summary>Jobs per second over all <paramref name="runs"/>: their jobs over their time.</summary>
     private static double RateOf(IReadOnlyCollection<Run> runs) => runs.Sum(run => run.Tracker.Jobs) / runs.Sum(run => run.Tracker.Elapsed.TotalSeconds);
 
-    /// <summary>One measured run of the bare broker loop (a) at full speed, after a warm-up batch.</summary>
-    private async Task<Run> BareBrokerRun(ushort prefetch, int concurrency, int? round = null)
+    private static CpuUse CpuOf(IEnumerable<Run> runs) => runs.Select(run => run.Cpu).Aggregate((sum, next) => sum + next);
+
+    private async Task<Run> ServiceRun(ServiceProcess service, int jobs, TimeSpan latency, int limit, string? label = null)
     {
-        Log($"1a: bare RabbitMQ.Client loop, prefetch {prefetch}, concurrency {concurrency}, {_sizes.Throughput} jobs{(round is { } r ? $", round {r} of {CpuPacedRounds}" : "")}");
-        await using var loop = await BareBrokerLoop.StartAsync(_rabbit, prefetch, concurrency, (int)_listener.MeanEventBytes);
-        await Drive(_sizes.Warmup, 0, TimeSpan.Zero, PublishAll(Names.BareIn), null);
-        var run = await Drive(_sizes.Throughput, 0, TimeSpan.Zero, PublishAll(Names.BareIn), null);
-        Log($"   {_sizes.Throughput / run.Tracker.Elapsed.TotalSeconds:N0} jobs/s ({run.Cpu.PerJob(_sizes.Throughput, withService: false)})");
+        Log($"1: service, API {latency.TotalMilliseconds} ms, limit {limit}, {jobs} jobs{(label is null ? "" : $", {label}")}");
+        var run = await Drive(jobs, 0, latency, PublishAll(Names.CheckQueue), service);
+        Log($"   {RateOf([run]):N0} checks/s ({run.Cpu.PerJob(jobs)})");
         return run;
     }
 
-    private async Task<(double PerSecond, CpuUse Cpu)> BareBrokerRate(ushort prefetch, int concurrency)
+    /// <summary>The bare broker loop (a), warmed up with as many jobs as a measured run.</summary>
+    private async Task<BareBrokerLoop> StartBareLoop(ushort prefetch, int concurrency)
     {
-        var run = await BareBrokerRun(prefetch, concurrency);
-        return (RateOf([run]), run.Cpu);
+        var loop = await BareBrokerLoop.StartAsync(_rabbit, prefetch, concurrency, (int)_listener.MeanEventBytes);
+        Log($"1a: bare RabbitMQ.Client loop, prefetch {prefetch}, concurrency {concurrency}: warm-up, {_sizes.Throughput} jobs");
+        await Drive(_sizes.Throughput, 0, TimeSpan.Zero, PublishAll(Names.BareIn), null);
+        return loop;
+    }
+
+    /// <summary>One measured run of (a) at full speed; <paramref name="idleService"/>'s CPU meanwhile is counted as the service's.</summary>
+    private async Task<Run> BareBrokerRun(int concurrency, ServiceProcess? idleService, string? label = null)
+    {
+        Log($"1a: bare RabbitMQ.Client loop, concurrency {concurrency}, {_sizes.Throughput} jobs{(label is null ? "" : $", {label}")}");
+        var run = await Drive(_sizes.Throughput, 0, TimeSpan.Zero, PublishAll(Names.BareIn), idleService);
+        Log($"   {RateOf([run]):N0} jobs/s ({run.Cpu.PerJob(_sizes.Throughput)})");
+        return run;
     }
 
     private async Task<HalfLoad> LatencyAtHalfLoad(ServiceProcess service, TimeSpan latency, double maxPerSecond)
@@ -559,7 +583,7 @@ public sealed class Bench
     /// rescheduled too), where the CPU of the service, the broker and redis-server sets the pace; and
     /// at API 50 ms with limit 64, where the API does, as scenario 1's last row.
     /// Runs vary by 10-20 % here, more than the cost sought: the pairs run twice, None and Redis in
-    /// turn, and the result is the ratio of the two rounds' sums (each round's ratio in the notes).
+    /// turn, and the result is the ratio of the two rounds' sums (each round's ratio beside it).
     /// </summary>
     private async Task RegistryCost()
     {
