@@ -583,10 +583,11 @@ public sealed class Bench
     /// the broker and redis-server sets the pace; and at API 50 ms with limit 64, where the API does, as
     /// scenario 1's last row.
     /// This machine's speed drifts by a third within minutes, more than the cost sought, so the two run
-    /// in turn as scenario 1's service and broker loop do: both services up and warmed up at once (the
-    /// Redis one on a virtual host of its own, so that each has its own command queue), then
-    /// <see cref="RoundsInTurn"/> rounds in the order N R, R N, N R, R N. The result is each side's
-    /// checks over its time in all rounds (each round's ratio beside it).
+    /// in turn as scenario 1's service and broker loop do: both services started (the Redis one on a
+    /// virtual host of its own, so that each has its own command queue) and warmed up one after the
+    /// other, then <see cref="RoundsInTurn"/> rounds in the order N R, R N, N R, R N. The result is each
+    /// side's checks over its time in all rounds (each round's ratio beside it); the other service's
+    /// CPU meanwhile is shown apart.
     /// </summary>
     private async Task RegistryCost()
     {
@@ -600,7 +601,7 @@ public sealed class Bench
             new(_sizes.Pending, 1, TimeSpan.Zero, DefaultLimit),
             new(_sizes.Throughput50Limit64, 0, ApiLatency, HighLimit),
         ];
-        var measured = new List<(string Store, RegistryCase Case, Run Run, TimeSpan Redis)>();
+        var measured = new List<(string Store, RegistryCase Case, Run Run, TimeSpan Redis, TimeSpan Idle)>();
         foreach (var limit in cases.Select(@case => @case.Limit).Distinct())
         {
             await using var none = await StartService(limit, Fast);
@@ -610,8 +611,10 @@ public sealed class Bench
                 ["ConnectionStrings__Redis"] = redis.ConnectionString.Split(',')[0],
                 ["Registry__KeyPrefix"] = $"bench-{_runs}",
             });
+            Log("7: warm-up of the None service, then of the Redis one, then two more batches for the None one (idle meanwhile)");
             await Warmup(none);
             await Warmup(shared, on: own);
+            await Warmup(none, untilSteady: false);
             foreach (var @case in cases.Where(@case => @case.Limit == limit))
             {
                 for (var round = 1; round <= RoundsInTurn; round++)
@@ -619,13 +622,13 @@ public sealed class Bench
                     string[] order = round % 2 == 1 ? ["None", "Redis"] : ["Redis", "None"];
                     foreach (var store in order)
                     {
-                        var (service, on) = store == "None" ? (none, null) : (shared, own);
+                        var (service, on, idle) = store == "None" ? (none, null, shared) : (shared, own, none);
                         Log($"7: round {round} of {RoundsInTurn}, Registry:Store={store}, {@case}");
-                        var redisBefore = ProcStats.Cpu(redis.Pid);
+                        var (redisBefore, idleBefore) = (ProcStats.Cpu(redis.Pid), ProcStats.Cpu(idle.Pid));
                         var run = await Drive(@case.Jobs, @case.Pending, @case.Latency, PublishAll(Names.CheckQueue, on?.Publisher), service, on: on);
-                        var redisUsed = ProcStats.Cpu(redis.Pid) - redisBefore;
-                        measured.Add((store, @case, run, redisUsed));
-                        Log($"   {@case.Checks / run.Tracker.Elapsed.TotalSeconds:N0} checks/s ({run.Cpu.PerJob(@case.Checks)}; redis {redisUsed.TotalMicroseconds / @case.Checks:N0} µs/check)");
+                        var (redisUsed, idleUsed) = (ProcStats.Cpu(redis.Pid) - redisBefore, ProcStats.Cpu(idle.Pid) - idleBefore);
+                        measured.Add((store, @case, run, redisUsed, idleUsed));
+                        Log($"   {@case.Checks / run.Tracker.Elapsed.TotalSeconds:N0} checks/s ({run.Cpu.PerJob(@case.Checks)}; redis {redisUsed.TotalMicroseconds / @case.Checks:N0}, the other service {idleUsed.TotalMicroseconds / @case.Checks:N0} µs/check)");
                     }
                 }
             }
@@ -637,13 +640,13 @@ public sealed class Bench
         // Where redis-server's time went: calls and µs per call of each command (EVALSHA: the scripts, from the client's cache).
         var commands = (await redis.CliAsync("INFO", "commandstats")).Split('\n').Where(line => line.StartsWith("cmdstat_", StringComparison.Ordinal))
             .Select(line => line.Trim().Replace("cmdstat_", "", StringComparison.Ordinal));
-        Log($"   redis-server commands: {string.Join("; ", commands)}");
+        Log($"   redis-server commands: {string.Join("; ", commands)}; {own.Listener.Strays} stray events on {own.Name}");
 
         foreach (var @case in cases)
         {
-            var none = measured.Where(run => run.Store == "None" && run.Case == @case).Select(run => run.Run).ToList();
+            var noneMeasured = measured.Where(run => run.Store == "None" && run.Case == @case).ToList();
             var shared = measured.Where(run => run.Store == "Redis" && run.Case == @case).ToList();
-            var sharedRuns = shared.Select(run => run.Run).ToList();
+            var (none, sharedRuns) = (noneMeasured.Select(run => run.Run).ToList(), shared.Select(run => run.Run).ToList());
             var rounds = string.Join(", ", none.Zip(sharedRuns, (n, r) => N(RateOf([r]) / RateOf([n]), "0.00")));
             var checks = @case.Checks * RoundsInTurn;
             _otherRows.Add(new Row(
@@ -652,7 +655,9 @@ public sealed class Bench
                 $"Registry:Store=Redis {N(RateOf(sharedRuns) * (@case.Pending + 1))} checks/s",
                 $"None {N(RateOf(none) * (@case.Pending + 1))} checks/s",
                 $"**{N(RateOf(sharedRuns) / RateOf(none), "0.00")}** × None (rounds: {rounds})",
-                $"Redis: {CpuOf(sharedRuns).PerJob(checks)}, of which redis-server {N(shared.Sum(run => run.Redis.TotalMicroseconds) / checks)} µs/check. None: {CpuOf(none).PerJob(checks)} (per check, all rounds)"));
+                $"Redis: {CpuOf(sharedRuns).PerJob(checks)}, of which redis-server {N(shared.Sum(run => run.Redis.TotalMicroseconds) / checks)} µs/check " +
+                $"and the None service, idle meanwhile, {N(shared.Sum(run => run.Idle.TotalMicroseconds) / checks)}. None: {CpuOf(none).PerJob(checks)}, " +
+                $"of which the Redis service, idle meanwhile, {N(noneMeasured.Sum(run => run.Idle.TotalMicroseconds) / checks)} µs/check (per check, all rounds)"));
         }
     }
 
@@ -1144,8 +1149,9 @@ public sealed class Bench
         {
             output = await RabbitMqCtl("-q", "list_consumers", "queue_name", "prefetch_count");
         }
-        catch (InvalidOperationException)
+        catch (InvalidOperationException exception)
         {
+            Log($"   ({exception.Message.Trim()})");
             output = "";
         }
 
